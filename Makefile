@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# cgdelegate: one plain Makefile. `make` builds, `make check` installs what the tests need (Debian
+# 12, as root) and runs every test lane that exists, `make check-asan` runs the unit and
+# integration tests again under ASan+UBSan, `make demo` is the README's main job.
+
+CC       ?= gcc
+BUILD    ?= build
+PREFIX   ?= /usr
+DESTDIR  ?=
+SANITIZE ?=
+
+PKGS      := libsystemd
+TEST_PKGS := cmocka
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+            -Wformat=2 -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -D_GNU_SOURCE -fno-strict-aliasing \
+              -Ilib -Iinclude -MMD -MP
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS    += -fsanitize=address,undefined
+endif
+
+LIB_SRCS   := $(sort $(wildcard lib/*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIBCGD     := $(BUILD)/libcgd.a
+
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
+INTEG_SRCS := $(sort $(wildcard tests/integration/test-*.c))
+INTEG_BINS := $(INTEG_SRCS:%.c=$(BUILD)/%)
+TEST_COMMON := $(BUILD)/tests/common/testutil.o $(BUILD)/tests/common/cgfixture.o
+
+DEMO_BINS  := $(BUILD)/demo/cgd-libdemo
+
+.PHONY: all deps check check-unit check-integration check-asan demo install clean
+
+all: $(LIBCGD) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBCGD): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/tests/common/%.o: ALL_CFLAGS += -Itests/common $(shell pkg-config --cflags $(TEST_PKGS))
+$(BUILD)/tests/%.o: ALL_CFLAGS += -Itests/common $(shell pkg-config --cflags $(TEST_PKGS))
+
+$(BUILD)/tests/unit/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_COMMON) $(LIBCGD)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
+$(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_COMMON) $(LIBCGD)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
+
+$(BUILD)/demo/cgd-libdemo: $(BUILD)/demo/libdemo.o $(LIBCGD)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+deps:
+	@tools/install-deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-unit check-integration
+	$(MAKE) check-asan
+
+check-unit: $(UNIT_BINS)
+	tests/run-tap $(UNIT_BINS)
+
+check-integration: $(INTEG_BINS)
+	tests/run-tap $(INTEG_BINS)
+
+check-asan:
+	$(MAKE) BUILD=build-asan SANITIZE=1 all
+	$(MAKE) BUILD=build-asan SANITIZE=1 check-unit check-integration
+
+demo: deps
+	$(MAKE) all
+	demo/run.sh $(BUILD)
+
+install: $(LIBCGD)
+	install -Dm0644 $(LIBCGD) $(DESTDIR)$(PREFIX)/lib/cgdelegate/libcgd.a
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Installs the Debian 12 packages cgdelegate needs to build and test, when any is missing.
+# Needs root only when something is missing; says what it would install otherwise.
+set -eu
+pkgs=(gcc make pkg-config libc6-dev perl
+      libsystemd-dev libcap-ng-dev libglib2.0-dev
+      libcmocka-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+        echo "install-deps: missing packages (run as root to install): ${missing[*]}" >&2
+        exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
