@@ -9,14 +9,14 @@ PREFIX   ?= /usr
 DESTDIR  ?=
 SANITIZE ?=
 
-PKGS      := libsystemd
+PKGS      := libsystemd glib-2.0
 TEST_PKGS := cmocka
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
             -Wformat=2 -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -D_GNU_SOURCE -fno-strict-aliasing \
-              -Ilib -Iinclude -MMD -MP
+              -Ilib -Iinclude -MMD -MP $(shell pkg-config --cflags $(PKGS))
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS    += -fsanitize=address,undefined
@@ -55,7 +55,7 @@ $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_CO
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
 
 $(BUILD)/demo/cgd-libdemo: $(BUILD)/demo/libdemo.o $(LIBCGD)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS))
 
 deps:
 	@tools/install-deps.sh

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The property table: every key a container may ask for, in cgroup v2 vocabulary, with its
+ * grammar as the kernel parses it (parsed more strictly here), its range, how it is compared with
+ * a policy ceiling, the v1 files it maps to and the conversions between the two, and a canonical
+ * v2 form for reading back. Pure functions: nothing here touches the file system (apply.c writes).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+typedef enum KnobId {
+        KNOB_MEMORY_MAX,
+        KNOB_MEMORY_HIGH,
+        KNOB_MEMORY_LOW,
+        KNOB_MEMORY_MIN,
+        KNOB_MEMORY_SWAP_MAX,
+        KNOB_CPU_MAX,
+        KNOB_CPU_WEIGHT,
+        KNOB_PIDS_MAX,
+        KNOB_IO_MAX,
+        KNOB_IO_WEIGHT,
+        KNOB_CPUSET_CPUS,
+        KNOB_CPUSET_MEMS,
+        _KNOB_MAX,
+        _KNOB_INVALID = -EINVAL,
+} KnobId;
+
+#define KNOB_MASK(k) (UINT32_C(1) << (k))
+#define KNOB_ALL (KNOB_MASK(_KNOB_MAX) - 1)
+#define KNOB_UNLIMITED UINT64_MAX /* "max" */
+
+typedef enum KnobKind {
+        KNOB_KIND_BYTES,   /* "1G", "1048576", "max" */
+        KNOB_KIND_CPU_MAX, /* "QUOTA PERIOD", "QUOTA", "max PERIOD", "max" */
+        KNOB_KIND_WEIGHT,  /* "100" (cpu.weight 1..10000) */
+        KNOB_KIND_COUNT,   /* "512", "max" (pids.max >= 1) */
+        KNOB_KIND_IO_MAX,  /* "MAJ:MIN rbps=N wbps=N riops=N wiops=N", each N a number or max */
+        KNOB_KIND_IO_WEIGHT, /* "N", "default N", "MAJ:MIN N", "MAJ:MIN default" */
+        KNOB_KIND_CPUS,    /* "0-3,6": a cpu or memory node list */
+        _KNOB_KIND_MAX,
+        _KNOB_KIND_INVALID = -EINVAL,
+} KnobKind;
+
+/* io.max's four limits, in the kernel's order. */
+typedef enum IoLimit { IO_RBPS, IO_WBPS, IO_RIOPS, IO_WIOPS, _IO_LIMIT_MAX } IoLimit;
+
+#define KNOB_CPUS_MAX 4096 /* highest cpu or node number + 1 we accept */
+
+typedef struct KnobValue {
+        KnobId id;
+        union {
+                uint64_t bytes;                     /* BYTES; KNOB_UNLIMITED for max */
+                uint64_t count;                     /* COUNT; KNOB_UNLIMITED for max */
+                uint64_t weight;                    /* WEIGHT */
+                struct {
+                        uint64_t quota_us;          /* KNOB_UNLIMITED for max */
+                        uint64_t period_us;         /* 100000 when not given */
+                } cpu;
+                struct {
+                        unsigned major, minor;
+                        bool set[_IO_LIMIT_MAX];    /* which limits the value names */
+                        uint64_t limit[_IO_LIMIT_MAX]; /* KNOB_UNLIMITED for max */
+                } io_max;
+                struct {
+                        bool has_device;            /* false: the default weight */
+                        unsigned major, minor;
+                        uint64_t weight;            /* 0 with has_device: "MAJ:MIN default" */
+                } io_weight;
+                struct {
+                        uint64_t bits[KNOB_CPUS_MAX / 64];
+                } cpus;                              /* CPUS: bit n set = cpu/node n */
+        };
+} KnobValue;
+
+typedef struct KnobInfo {
+        KnobId id;
+        const char *key;        /* v2 file name, e.g. "memory.max" */
+        KnobKind kind;
+        int controller;         /* CgController the key needs */
+        uint64_t min, max;      /* range of the number (bytes, weight, count, quota) */
+        const char *v1_file;    /* main v1 file, NULL: no v1 equivalent (NotSupported) */
+        const char *doc;        /* one line for docs/properties.md */
+} KnobInfo;
+
+const KnobInfo *knob_info(KnobId id);
+/* The entry for a v2 key, NULL when the key is not a property. */
+const KnobInfo *knob_lookup(const char *key);
+
+/* Parses value for key strictly: decimal only, K/M/G/T (base 1024) suffixes only where the kernel
+ * takes them, "max" only where it means unlimited, no overflow, no sign, no surrounding space,
+ * ranges checked (pids.max >= 1; cpu.max quota >= 1000 us and period 1000..1000000 us; weights
+ * 1..10000; io.max limits >= 1). Refusals: InvalidProperty for an unknown key, InvalidValue for
+ * text outside the grammar, OutOfRange for a number outside the range; the message quotes the
+ * value (bounded) and says what is allowed. */
+int knob_parse(const char *key, const char *value, KnobValue *ret, CgdRefusal *ret_refusal);
+
+/* The canonical v2 text of v, as the kernel renders the file ("67108864", "max", "20000 100000",
+ * "8:0 rbps=1048576 wbps=max riops=max wiops=max", "default 100", "8:0 200", "0-3,6"). Writes
+ * at most size bytes including the NUL; returns the length or -ENOBUFS. */
+int knob_format(const KnobValue *v, char *buf, size_t size);
+
+/* Whether v asks for more than ceiling (same key): bytes/count/weight greater, cpu.max a larger
+ * fraction of a CPU (max is infinite), io.max any named limit higher for the same device (a
+ * ceiling for another device does not apply), io.weight higher, cpus/mems not a subset. */
+bool knob_exceeds(const KnobValue *v, const KnobValue *ceiling);
+
+/* ---- cgroup v1 ---- */
+
+/* systemd's published conversions (src/core/cgroup.c, src/basic/cgroup-util.h). */
+uint64_t knob_cpu_weight_to_shares(uint64_t weight);    /* clamp(w * 1024 / 100, 2, 262144) */
+uint64_t knob_cpu_shares_to_weight(uint64_t shares);    /* clamp(s * 100 / 1024, 1, 10000) */
+uint64_t knob_io_weight_to_blkio(uint64_t weight);      /* clamp(w * 1000 / 10000... see .c) */
+uint64_t knob_blkio_weight_to_io(uint64_t blkio);
+uint64_t knob_io_weight_to_bfq(uint64_t weight);        /* blkio.bfq.weight, 1..1000 */
+
+/* One write to a v1 control file. */
+typedef struct KnobV1Write {
+        const char *file; /* static */
+        char value[96];
+} KnobV1Write;
+
+/* The v1 writes that set v, in the order they must happen, except memory.swap.max (apply.c
+ * computes memory.memsw.limit_in_bytes from the memory limit) and the v1 memory limit
+ * ordering. -EOPNOTSUPP for a key without a v1 equivalent. bfq: whether the device's scheduler
+ * is BFQ (io.weight then goes to blkio.bfq.weight*). Returns the number of writes (at most 4). */
+int knob_to_v1(const KnobValue *v, bool bfq, KnobV1Write ret_writes[static 4]);
+
+/* The v2 canonical text of a v1 file's content for key ("-1"/huge values become "max", shares
+ * become a weight, quota+period become "QUOTA PERIOD", throttle lists become io.max lines). text
+ * is the content of info->v1_file, text2 that of the second file where the key has one
+ * (cpu.max: cpu.cfs_period_us; memory.swap.max: memory.limit_in_bytes, to subtract). */
+int knob_from_v1(KnobId id, const char *text, const char *text2, char *buf, size_t size);
