@@ -16,7 +16,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototy
             -Wformat=2 -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -D_GNU_SOURCE -fno-strict-aliasing \
-              -Ilib -Iinclude -MMD -MP $(shell pkg-config --cflags $(PKGS))
+              -Ilib -Iinclude -MMD -MP $(shell pkg-config --cflags $(PKGS)) -DCGD_VERSION='"$(VERSION)"' 
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS    += -fsanitize=address,undefined
@@ -34,9 +34,15 @@ TEST_COMMON := $(BUILD)/tests/common/testutil.o $(BUILD)/tests/common/cgfixture.
 
 DEMO_BINS  := $(BUILD)/demo/cgd-libdemo
 
+DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+DAEMON      := $(BUILD)/daemon/cgdelegated
+VERSION     := 0.1
+
+.SECONDARY:
 .PHONY: all deps check check-unit check-integration check-asan demo install clean
 
-all: $(LIBCGD) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
+all: $(LIBCGD) $(DAEMON) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -53,6 +59,9 @@ $(BUILD)/tests/unit/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_COMMON) $(LIBCGD
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
 $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_COMMON) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
+
+$(DAEMON): $(DAEMON_OBJS) $(LIBCGD)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS))
 
 $(BUILD)/demo/cgd-libdemo: $(BUILD)/demo/libdemo.o $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS))
@@ -85,4 +94,4 @@ install: $(LIBCGD)
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)

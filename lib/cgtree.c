@@ -185,6 +185,10 @@ static int mkdir_p(const CgHost *host, int hier, int base_fd, const char *rel, M
                 if (mkdirat(pfd, last, 0755) < 0) {
                         if (errno != EEXIST)
                                 return failure(f, negative_errno(), hier, "mkdir", prefix, NULL);
+                        /* What exists must be a group, not a link or a file. */
+                        _cleanup_close_ int d = safe_openat(base_fd, prefix, O_PATH | O_DIRECTORY, 0);
+                        if (d < 0)
+                                return failure(f, d, hier, "open", prefix, NULL);
                         continue;
                 }
                 int r = made_add(made, hier, base_fd, prefix, strlen(prefix));
@@ -202,6 +206,8 @@ static int mkdir_p(const CgHost *host, int hier, int base_fd, const char *rel, M
 }
 
 int cg_tree_create(CgTree *t, const char *rel, uint32_t hmask, bool *ret_created, CgFailure *ret_failure) {
+        if (!*rel)
+                return failure(ret_failure, -EINVAL, -1, "mkdir", rel, NULL);
         if (streq(rel, ".")) {
                 if (ret_created)
                         *ret_created = false;
@@ -391,6 +397,13 @@ static int populated(CgTree *t, int hier, const char *rel, bool recursive) {
         return r < 0 ? r : n > 0;
 }
 
+/* Whether rel has child groups in hierarchy hier: rmdir would then fail there (EBUSY). */
+static int has_children(CgTree *t, int hier, const char *rel) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r = cg_tree_children(t, hier, rel, false, &l);
+        return r < 0 ? r : l[0] != NULL;
+}
+
 static int rmdir_one(int base_fd, const char *rel) {
         const char *last;
         _cleanup_close_ int pfd = safe_open_parent(base_fd, rel, &last);
@@ -432,6 +445,10 @@ int cg_tree_remove(CgTree *t, const char *rel, uint32_t hmask, bool recursive, C
                         continue;
                 if (r < 0)
                         return failure(ret_failure, r, i, "read", rel, "cgroup.procs");
+                if (r == 0 && !recursive)
+                        r = has_children(t, i, rel);
+                if (r < 0)
+                        return failure(ret_failure, r, i, "list", rel, NULL);
                 if (r > 0)
                         return failure(ret_failure, -EBUSY, i, "rmdir", rel, NULL);
                 found = true;
@@ -494,6 +511,11 @@ int cg_tree_enable_controllers(CgTree *t, const char *rel, uint32_t mask, CgFail
         /* Only what the host delegated to the root can be handed further down. */
         if (mask & ~controllers_parse(avail))
                 return failure(ret_failure, -EOPNOTSUPP, hier, "enable", ".", "cgroup.controllers");
+
+        /* rel must be reachable before anything is written. */
+        _cleanup_close_ int target = safe_openat(t->fd[hier], rel, O_PATH | O_DIRECTORY, 0);
+        if (target < 0)
+                return failure(ret_failure, target, hier, "open", rel, NULL);
 
         /* Top down: a controller can only be enabled where the parent already passes it on. */
         _cleanup_close_ int dfd = safe_openat(t->fd[hier], ".", O_PATH | O_DIRECTORY, 0);
@@ -615,26 +637,35 @@ static bool pid_in(const pid_t *pids, size_t n, pid_t pid) {
 /* Signals each process of rel through a pidfd. A pid read from cgroup.procs may be recycled
  * before we open it: the membership is checked again after the pidfd pins the process, so a
  * signal never reaches a process that was not in the group. */
+#define PIDFD_BATCH 32
+
+static int signal_batch(CgTree *t, int hier, const char *rel, int sig, const pid_t *pids, size_t n, size_t *sent) {
+        int fds[PIDFD_BATCH];
+        _cleanup_free_ pid_t *after = NULL;
+        size_t na = 0;
+        for (size_t i = 0; i < n; i++)
+                fds[i] = pidfd_open_pid(pids[i]);
+        int r = cg_tree_procs(t, hier, rel, true, &after, &na);
+        for (size_t i = 0; i < n; i++) {
+                if (r >= 0 && fds[i] >= 0 && pid_in(after, na, pids[i]) &&
+                    syscall(SYS_pidfd_send_signal, fds[i], sig, NULL, 0) == 0)
+                        (*sent)++;
+                safe_close(fds[i]);
+        }
+        return r;
+}
+
 static int signal_each(CgTree *t, int hier, const char *rel, int sig, size_t *ret_n) {
-        _cleanup_free_ pid_t *before = NULL, *after = NULL;
-        size_t nb = 0, na = 0, sent = 0;
+        _cleanup_free_ pid_t *before = NULL;
+        size_t nb = 0, sent = 0;
         int r = cg_tree_procs(t, hier, rel, true, &before, &nb);
         if (r < 0)
                 return r;
-        _cleanup_free_ int *fds = calloc(nb ?: 1, sizeof(int));
-        if (!fds)
-                return -ENOMEM;
-        for (size_t i = 0; i < nb; i++)
-                fds[i] = pidfd_open_pid(before[i]);
-        r = cg_tree_procs(t, hier, rel, true, &after, &na);
-        for (size_t i = 0; i < nb; i++) {
-                if (r >= 0 && fds[i] >= 0 && pid_in(after, na, before[i]) &&
-                    syscall(SYS_pidfd_send_signal, fds[i], sig, NULL, 0) == 0)
-                        sent++;
-                safe_close(fds[i]);
+        for (size_t i = 0; i < nb; i += PIDFD_BATCH) {
+                r = signal_batch(t, hier, rel, sig, before + i, nb - i < PIDFD_BATCH ? nb - i : PIDFD_BATCH, &sent);
+                if (r < 0)
+                        return r;
         }
-        if (r < 0)
-                return r;
         if (ret_n)
                 *ret_n = sent;
         return 0;
@@ -669,7 +700,10 @@ int cg_tree_kill(CgTree *t, const char *rel, int sig, int hier_fallback, size_t 
                 const char *file = t->host->hierarchies[fh].version == 2 ? "cgroup.freeze" : "freezer.state";
                 if (cg_tree_read(t, fh, rel, file, &state, NULL) >= 0)
                         was_frozen = state[0] == '1' || startswith(state, "FROZEN");
-                froze = !was_frozen && cg_tree_freeze(t, rel, true, 1000, NULL) >= 0;
+                if (!was_frozen) {
+                        (void) cg_tree_freeze(t, rel, true, 1000, NULL);
+                        froze = true; /* thaw even when the freeze was not confirmed */
+                }
         }
         int r = signal_each(t, hier, rel, sig, ret_n);
         if (froze)
@@ -788,6 +822,10 @@ int cg_tree_destroy(CgTree *t, uint32_t hmask, bool recursive, CgFailure *ret_fa
                 int r = populated(t, i, ".", recursive);
                 if (r < 0 && r != -ENOENT)
                         return failure(ret_failure, r, i, "read", ".", "cgroup.procs");
+                if (r == 0 && !recursive)
+                        r = has_children(t, i, ".");
+                if (r < 0)
+                        return failure(ret_failure, r, i, "list", ".", NULL);
                 if (r > 0)
                         return failure(ret_failure, -EBUSY, i, "rmdir", ".", NULL);
         }

@@ -82,7 +82,9 @@ typedef struct KnobInfo {
         const char *key;        /* v2 file name, e.g. "memory.max" */
         KnobKind kind;
         int controller;         /* CgController the key needs */
-        uint64_t min, max;      /* range of the number (bytes, weight, count, quota) */
+        uint64_t min, max;      /* range of the number (bytes, weight, count, quota, io limit,
+                                 * cpu/node number); where unlimited means something (bytes,
+                                 * count, cpu.max quota, io.max limits) "max" is taken too */
         const char *v1_file;    /* main v1 file, NULL: no v1 equivalent (NotSupported) */
         const char *doc;        /* one line for docs/properties.md */
 } KnobInfo;
@@ -91,22 +93,32 @@ const KnobInfo *knob_info(KnobId id);
 /* The entry for a v2 key, NULL when the key is not a property. */
 const KnobInfo *knob_lookup(const char *key);
 
-/* Parses value for key strictly: decimal only, K/M/G/T (base 1024) suffixes only where the kernel
- * takes them, "max" only where it means unlimited, no overflow, no sign, no surrounding space,
- * ranges checked (pids.max >= 1; cpu.max quota >= 1000 us and period 1000..1000000 us; weights
- * 1..10000; io.max limits >= 1). Refusals: InvalidProperty for an unknown key, InvalidValue for
- * text outside the grammar, OutOfRange for a number outside the range; the message quotes the
- * value (bounded) and says what is allowed. */
+/* Parses value for key strictly: decimal only, K/M/G/T (base 1024, k/m/g/t too) suffixes only where
+ * the kernel takes them (memory.*), "max" only where it means unlimited, no overflow, no sign, no
+ * leading zero (the kernel reads "010" as octal), no surrounding space, no control character (a
+ * newline would let a client put a second line into one write), at most 4095 bytes, ranges
+ * checked (pids.max 1..4194304; cpu.max quota 1000..2^44-1 us and period 1000..1000000 us; weights
+ * 1..10000; io.max limits >= 1, iops below 2^32-1; MAJ:MIN below 4096:1048576; cpu/node numbers
+ * below KNOB_CPUS_MAX). cpu.max without a period means period 100000 (the kernel would keep the
+ * current one; writing knob_format()'s text keeps what the kernel does equal to what a ceiling
+ * was checked against). Refusals: InvalidProperty for an unknown key, InvalidValue for text
+ * outside the grammar, OutOfRange for a number outside the range; the message quotes the value
+ * (at most 64 bytes, escaped) and says what is allowed. docs/properties.md has the table. */
 int knob_parse(const char *key, const char *value, KnobValue *ret, CgdRefusal *ret_refusal);
 
 /* The canonical v2 text of v, as the kernel renders the file ("67108864", "max", "20000 100000",
- * "8:0 rbps=1048576 wbps=max riops=max wiops=max", "default 100", "8:0 200", "0-3,6"). Writes
- * at most size bytes including the NUL; returns the length or -ENOBUFS. */
+ * "8:0 rbps=1048576 wbps=max", "default 100", "8:0 200", "0-3,6"). io.max names the limits v
+ * names, in the kernel's order: a limit a client left out keeps its current value, as in the
+ * kernel, in knob_to_v1() and in knob_exceeds(). Writes at most size bytes including the NUL;
+ * returns the length or -ENOBUFS. */
 int knob_format(const KnobValue *v, char *buf, size_t size);
 
 /* Whether v asks for more than ceiling (same key): bytes/count/weight greater, cpu.max a larger
- * fraction of a CPU (max is infinite), io.max any named limit higher for the same device (a
- * ceiling for another device does not apply), io.weight higher, cpus/mems not a subset. */
+ * fraction of a CPU (max is infinite), io.max any limit both name higher for the same device (a
+ * ceiling for another device does not apply), io.weight higher (a "default N" ceiling caps every
+ * weight; a "MAJ:MIN N" ceiling caps that device's weight and the default weight, which that
+ * device uses unless told otherwise; "MAJ:MIN default" never exceeds), cpus/mems not a subset
+ * (the empty set, "inherit the parent's" on v2, is a subset of everything). */
 bool knob_exceeds(const KnobValue *v, const KnobValue *ceiling);
 
 /* ---- cgroup v1 ---- */
@@ -114,24 +126,52 @@ bool knob_exceeds(const KnobValue *v, const KnobValue *ceiling);
 /* systemd's published conversions (src/core/cgroup.c, src/basic/cgroup-util.h). */
 uint64_t knob_cpu_weight_to_shares(uint64_t weight);    /* clamp(w * 1024 / 100, 2, 262144) */
 uint64_t knob_cpu_shares_to_weight(uint64_t shares);    /* clamp(s * 100 / 1024, 1, 10000) */
-uint64_t knob_io_weight_to_blkio(uint64_t weight);      /* clamp(w * 1000 / 10000... see .c) */
-uint64_t knob_blkio_weight_to_io(uint64_t blkio);
-uint64_t knob_io_weight_to_bfq(uint64_t weight);        /* blkio.bfq.weight, 1..1000 */
+uint64_t knob_io_weight_to_blkio(uint64_t weight);      /* clamp(w * 500 / 100, 10, 1000) */
+uint64_t knob_blkio_weight_to_io(uint64_t blkio);       /* clamp(b * 100 / 500, 1, 10000) */
+uint64_t knob_io_weight_to_bfq(uint64_t weight);        /* BFQ_WEIGHT(): 1..100 -> 1..100, 100..10000 -> 100..1000 */
+
+#define KNOB_V1_VALUE_MAX 4096 /* a cpuset list may be long; the kernel takes one page per write */
 
 /* One write to a v1 control file. */
 typedef struct KnobV1Write {
         const char *file; /* static */
-        char value[96];
+        char value[KNOB_V1_VALUE_MAX];
 } KnobV1Write;
 
-/* The v1 writes that set v, in the order they must happen, except memory.swap.max (apply.c
- * computes memory.memsw.limit_in_bytes from the memory limit) and the v1 memory limit
- * ordering. -EOPNOTSUPP for a key without a v1 equivalent. bfq: whether the device's scheduler
- * is BFQ (io.weight then goes to blkio.bfq.weight*). Returns the number of writes (at most 4). */
+/* The v1 writes that set v, in the order they must happen, except memory.swap.max (0 writes:
+ * apply.c writes memory.memsw.limit_in_bytes from knob_v1_memsw() after or before the memory
+ * limit, as the kernel requires memsw >= limit) and the v1 memory limit ordering. -EOPNOTSUPP for
+ * a key without a v1 equivalent (memory.high, low, min) and for an empty cpuset (v1 has no
+ * "inherit": an empty v1 cpuset holds no CPU and cannot hold a task). bfq: whether the device's
+ * scheduler is BFQ (io.weight then goes to blkio.bfq.weight*). Returns the number of writes (at
+ * most 4). */
 int knob_to_v1(const KnobValue *v, bool bfq, KnobV1Write ret_writes[static 4]);
 
-/* The v2 canonical text of a v1 file's content for key ("-1"/huge values become "max", shares
- * become a weight, quota+period become "QUOTA PERIOD", throttle lists become io.max lines). text
- * is the content of info->v1_file, text2 that of the second file where the key has one
- * (cpu.max: cpu.cfs_period_us; memory.swap.max: memory.limit_in_bytes, to subtract). */
+/* The v1 files a key is read back from, in the order knob_from_v1_sources() wants their texts:
+ * memory.swap.max: memsw.limit_in_bytes, limit_in_bytes; cpu.max: cfs_quota_us, cfs_period_us;
+ * io.max: the four blkio.throttle files in IoLimit order; io.weight: blkio.weight and
+ * blkio.weight_device (bfq: blkio.bfq.weight, blkio.bfq.weight_device); every other key one file.
+ * Returns how many (0 for a key without a v1 equivalent). ret_files[0] is info->v1_file (bfq
+ * false). */
+int knob_v1_sources(KnobId id, bool bfq, const char *ret_files[static 4]);
+
+/* The v2 canonical text of v1 file contents for id: texts[i] is the content of the i-th file of
+ * knob_v1_sources(id, bfq) (a trailing newline is fine; NULL for an optional file that does not
+ * exist: a device file of io.max or io.weight). "-1" and values >= 2^62 (the v1 "unlimited",
+ * PAGE_COUNTER_MAX pages) become "max", shares become a weight, quota+period become
+ * "QUOTA PERIOD", memsw minus limit becomes the swap limit, throttle and weight lists become
+ * io.max / io.weight lines (one per device, "\n"-separated, no trailing newline, devices in
+ * ascending order, io.max with all four limits). -EOPNOTSUPP for a key without v1 equivalent,
+ * -EBADMSG for text the kernel would not have written, -ENOBUFS when buf is too small. */
+int knob_from_v1_sources(KnobId id, bool bfq, const char *const texts[static 4], char *buf, size_t size);
+
+/* knob_from_v1_sources() for keys read from at most two files and no BFQ: text is the content of
+ * info->v1_file, text2 that of the second file where the key has one (cpu.max: cpu.cfs_period_us;
+ * memory.swap.max: memory.limit_in_bytes, to subtract; io.weight: blkio.weight_device). -EINVAL
+ * for io.max, which needs four files. */
 int knob_from_v1(KnobId id, const char *text, const char *text2, char *buf, size_t size);
+
+/* The memory.memsw.limit_in_bytes write for a memory.swap.max value on v1: limit_text is the
+ * content of memory.limit_in_bytes, the sum is memory plus swap ("-1" when either is unlimited
+ * or the sum overflows). -EBADMSG when limit_text is not a v1 byte count. */
+int knob_v1_memsw(const KnobValue *swap, const char *limit_text, KnobV1Write *ret);

@@ -15,6 +15,8 @@
 #include "knob.h"
 
 #define POLICY_DEVICES_MAX 64
+#define POLICY_FILE_MAX (64U * 1024U)
+#define POLICY_NAME_MAX 64U
 
 typedef struct Policy {
         char *name;
@@ -32,7 +34,9 @@ typedef struct Policy {
         unsigned request_burst;       /* RequestBurst */
         unsigned max_connections;     /* MaxConnections */
         uint32_t has_ceiling;         /* KNOB_MASK bits with a [Ceilings] entry */
-        KnobValue ceilings[_KNOB_MAX];
+        KnobValue ceilings[_KNOB_MAX]; /* by KnobId; io.max's slot is unused, see below */
+        size_t n_io_ceilings;         /* io.max ceilings, one per device: "io.max=8:0 rbps=N;8:16 ..." */
+        KnobValue io_ceilings[POLICY_DEVICES_MAX];
 } Policy;
 
 /* The built-in "default": every property allowed on descendants, no ceiling, no root writes,
@@ -40,17 +44,26 @@ typedef struct Policy {
  * RequestRate=1000, RequestBurst=2000. */
 const Policy *policy_builtin_default(void);
 
-/* Parses a policy file's text. name is the policy's name (the file name without ".conf"; it must
- * be 1..64 characters of [A-Za-z0-9_.-]); base supplies every key the text leaves out. On error
- * returns -EINVAL (-ENOMEM) and *ret_error is "FILE:LINE: reason" (malloc'ed; LINE 0 when no line
- * applies), naming the key and value at fault. Unknown groups and keys are errors, not ignored:
- * a typo must not silently loosen or tighten a policy. */
+/* Parses a policy file's text. name is the policy's name (the file name without ".conf"; see
+ * policy_name_is_valid()); base (NULL: the built-in) supplies every key the text leaves out. On
+ * error returns -EINVAL (-ENOMEM) and *ret_error is "FILE:LINE: reason" (malloc'ed; LINE 0 when
+ * no line applies), naming the key and value at fault. Unknown groups and keys are errors, not
+ * ignored: a typo must not silently loosen or tighten a policy. Duplicate keys are errors too. */
 int policy_parse(const char *text, size_t size, const char *file, const char *name, const Policy *base,
                  Policy **ret, char **ret_error);
 
-/* Reads DIR/NAME.conf through policy_parse(); "default" falls back to the built-in when the file
- * does not exist. */
+/* Reads DIR/NAME.conf through policy_parse() (base NULL: the built-in default). The file is opened
+ * without following a symlink and must be a regular file of at most POLICY_FILE_MAX bytes, owned
+ * by root or the daemon's user and not writable by others. Returns 0 when the file was read, and
+ * 1 when name is "default", the file does not exist and *ret is a copy of the built-in (a caller
+ * with a search path tries the next directory first). Failures: -ENOENT (another policy's file
+ * does not exist), -ELOOP (a symlink), -EPERM (owner or mode), -EFBIG, -EINVAL (not a regular
+ * file, a bad name, or policy_parse()'s), and *ret_error is set on every one. */
 int policy_load(const char *dir, const char *name, const Policy *base, Policy **ret, char **ret_error);
+
+/* 1..POLICY_NAME_MAX characters of [A-Za-z0-9_.-], not starting with '.': a name is a file name
+ * below the policy directory and must never reach outside it. */
+bool policy_name_is_valid(const char *name);
 
 Policy *policy_free(Policy *p);
 void policy_freep(Policy **p);
@@ -61,7 +74,9 @@ Policy *policy_copy(const Policy *p);
  * 'web'"). path is the container-relative group path as the client wrote it. */
 int policy_check_property(const Policy *p, const char *path, unsigned depth, const KnobValue *v,
                           const char *value_text, CgdRefusal *ret_refusal);
+/* depth: components below the container root (0 is the root itself). */
 int policy_check_depth(const Policy *p, const char *path, unsigned depth, CgdRefusal *ret_refusal);
+/* Whether one more group may be created in a container that has existing groups below its root. */
 int policy_check_groups(const Policy *p, unsigned existing, CgdRefusal *ret_refusal);
 
 typedef enum PolicyAction {
@@ -81,6 +96,8 @@ typedef struct Budget {
         unsigned max_groups, groups;
         unsigned max_connections, connections;
 } Budget;
+/* Takes all n or nothing (QuotaExceeded). A maximum of 0 allows nothing: a Budget left zeroed
+ * fails closed. Returning more than was taken clamps at 0. */
 int budget_take_groups(Budget *b, unsigned n, CgdRefusal *ret_refusal);
 void budget_return_groups(Budget *b, unsigned n);
 int budget_take_connection(Budget *b, CgdRefusal *ret_refusal);

@@ -97,29 +97,36 @@ static int openat2_safe(int dirfd, const char *rel, int flags, mode_t mode) {
 }
 
 /* One step of the fallback walk: O_NOFOLLOW refuses a symlink as the last component, and the
- * mount id check refuses a step onto another mount (a bind mount planted in the tree). */
+ * mount id check refuses a step onto another mount (a bind mount planted in the tree). The step
+ * is opened O_PATH first and checked before it is opened for real, so that flags with an effect
+ * (O_TRUNC) never act on something the checks would refuse. */
 static int fallback_step(int dirfd, const char *name, int flags, mode_t mode, uint64_t mnt) {
-        _cleanup_close_ int fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW, mode);
-        if (fd < 0) {
-                struct stat st;
-                /* O_PATH|O_DIRECTORY on a symlink says ENOTDIR; say what openat2 says. */
-                if (errno == ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    S_ISLNK(st.st_mode))
-                        return -ELOOP;
+        _cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 && errno == ENOENT && (flags & O_CREAT))
+                /* O_EXCL: creating can only make a new file, never open one it should not. */
+                fd = openat(dirfd, name, (flags | O_EXCL | O_CLOEXEC | O_NOFOLLOW) & ~O_TRUNC, mode);
+        if (fd < 0)
                 return negative_errno();
-        }
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return negative_errno();
-        if (S_ISLNK(st.st_mode)) /* O_PATH|O_NOFOLLOW opened a link: refuse it as openat2 does */
+        if (S_ISLNK(st.st_mode)) /* refused as openat2's RESOLVE_NO_SYMLINKS does */
                 return -ELOOP;
+        if ((flags & O_DIRECTORY) && !S_ISDIR(st.st_mode))
+                return -ENOTDIR;
         uint64_t id;
         int r = fd_mount_id(fd, &id);
         if (r < 0)
                 return r;
         if (id != mnt)
                 return -EXDEV;
-        return TAKE_FD(fd);
+        if ((flags & O_PATH) || !(fcntl(fd, F_GETFL) & O_PATH)) /* O_PATH wanted, or just created */
+                return TAKE_FD(fd);
+        /* Reopen the very inode we checked, with the caller's flags. */
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        int real = open(path, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
+        return real < 0 ? negative_errno() : real;
 }
 
 static int fallback_openat(int dirfd, const char *rel, int flags, mode_t mode) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -151,4 +152,51 @@ long long kv_get(const char *text, const char *key) {
                 if (strncmp(line, key, l) == 0 && line[l] == ' ')
                         return atoll(line + l + 1);
         return -1;
+}
+
+int child_fork_ten(void *arg) {
+        int made = 0;
+        for (int i = 0; i < 10; i++) {
+                pid_t p = fork();
+                if (p == 0)
+                        _exit(child_wait_forever(NULL));
+                made += p > 0;
+        }
+        return made;
+}
+
+int child_hog(void *arg) {
+        size_t size = (size_t) 256 << 20;
+        char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return 2;
+        for (size_t i = 0; i < size; i += 4096)
+                p[i] = 1;
+        return 0;
+}
+
+int child_spin(void *arg) {
+        struct timespec start, now;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        do
+                clock_gettime(CLOCK_MONOTONIC, &now);
+        while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < *(int *) arg);
+        return 0;
+}
+
+int child_wait_forever(void *arg) {
+        while (pause() < 0) /* pause() only ever returns -1 */
+                ;
+        return 0;
+}
+
+int child_hold_memory(void *arg) {
+        size_t size = (size_t) 16 << 20;
+        char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return 2;
+        memset(p, 1, size);
+        if (write(*(int *) arg, "r", 1) != 1)
+                return 3;
+        return child_wait_forever(NULL);
 }

@@ -41,5 +41,12 @@ void child_go(Child *c);
  * killed). */
 int child_wait(Child *c, unsigned timeout_ms);
 
+/* Child bodies for child_spawn(), each showing one limit at work. */
+int child_fork_ten(void *arg);     /* forks ten waiting children; returns how many forks worked */
+int child_hog(void *arg);          /* touches 256 MiB; returns 0 only if nothing stopped it */
+int child_spin(void *arg);         /* burns CPU for *(int *) arg milliseconds */
+int child_wait_forever(void *arg); /* pauses until killed */
+int child_hold_memory(void *arg);  /* touches 16 MiB, writes a byte to fd *(int *) arg, waits */
+
 /* Reads "key value" lines of a control file text: the value of key, or -1. */
 long long kv_get(const char *text, const char *key);

@@ -67,21 +67,6 @@ static bool proc_in(CgFixture *f, pid_t pid, int hier, const char *rel) {
 
 /* ---- enforcement ---- */
 
-static int fork_ten(void *arg) {
-        (void) arg;
-        int made = 0;
-        for (int i = 0; i < 10; i++) {
-                pid_t p = fork();
-                if (p == 0) {
-                        pause();
-                        _exit(0);
-                }
-                if (p > 0)
-                        made++;
-        }
-        return made;
-}
-
 static void test_pids_max_stops_sixth_task(void **state) {
         FIXTURE_OR_SKIP(f, "pids");
         uint32_t pids = CG_HMASK(fixture_hier(f, "pids"));
@@ -90,7 +75,7 @@ static void test_pids_max_stops_sixth_task(void **state) {
         _cleanup_free_ char *back = read_ctl(f, "pids", "limited", "pids.max");
         assert_string_equal(back, "5\n");
 
-        Child c = child_spawn(fork_ten, NULL);
+        Child c = child_spawn(child_fork_ten, NULL);
         move_child(f, "limited", pids, c.pid);
         child_go(&c);
         int status = child_wait(&c, 10000);
@@ -100,16 +85,6 @@ static void test_pids_max_stops_sixth_task(void **state) {
         _cleanup_free_ char *events = read_ctl(f, "pids", "limited", "pids.events");
         assert_true(kv_get(events, "max") >= 6);
         fixture_free(f);
-}
-
-static int hog_memory(void *arg) {
-        size_t size = (size_t) 256 << 20;
-        char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-                return 2;
-        for (size_t i = 0; i < size; i += 4096)
-                p[i] = 1;
-        return 0; /* reached only when the limit did not hold */
 }
 
 static void test_memory_limit_stops_hog(void **state) {
@@ -122,7 +97,7 @@ static void test_memory_limit_stops_hog(void **state) {
         _cleanup_free_ char *back = read_ctl(f, "memory", "hog", "memory.limit_in_bytes");
         assert_string_equal(back, "33554432\n");
 
-        Child c = child_spawn(hog_memory, NULL);
+        Child c = child_spawn(child_hog, NULL);
         move_child(f, "hog", CG_HMASK(m), c.pid);
         child_go(&c);
         int status = child_wait(&c, 30000);
@@ -135,15 +110,6 @@ static void test_memory_limit_stops_hog(void **state) {
         fixture_free(f);
 }
 
-static int spin(void *arg) {
-        struct timespec start, now;
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        do
-                clock_gettime(CLOCK_MONOTONIC, &now);
-        while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < *(int *) arg);
-        return 0;
-}
-
 static void test_cpu_quota_throttles(void **state) {
         FIXTURE_OR_SKIP(f, "cpu");
         int cpu = fixture_hier(f, "cpu");
@@ -154,7 +120,7 @@ static void test_cpu_quota_throttles(void **state) {
         write_ctl(f, "cpu", "slow", "cpu.cfs_quota_us", "20000");
 
         int ms = 500;
-        Child c = child_spawn(spin, &ms);
+        Child c = child_spawn(child_spin, &ms);
         move_child(f, "slow", CG_HMASK(cpu), c.pid);
         child_go(&c);
         int status = child_wait(&c, 10000);
@@ -168,18 +134,11 @@ static void test_cpu_quota_throttles(void **state) {
 
 /* ---- moves, listing, freezing, killing ---- */
 
-static int wait_forever(void *arg) {
-        (void) arg;
-        while (pause() < 0) /* pause() only ever returns -1 */
-                ;
-        return 0;
-}
-
 static void test_move_and_list(void **state) {
         FIXTURE_OR_SKIP(f, "memory", "pids", "cpu");
         uint32_t all = f->hmask;
         make_group(f, "app/web", all);
-        Child c = child_spawn(wait_forever, NULL);
+        Child c = child_spawn(child_wait_forever, NULL);
         move_child(f, "app/web", all, c.pid);
         for (int i = 0; i < (int) f->host->n_hierarchies; i++)
                 if (all & CG_HMASK(i))
@@ -262,7 +221,7 @@ static void test_freeze_v1_freezer(void **state) {
 static int fork_and_wait(void *arg) {
         for (int i = 0; i < 3 && fork() > 0; i++)
                 ;
-        return wait_forever(NULL);
+        return child_wait_forever(NULL);
 }
 
 static void kill_group(CgFixture *f, const char *fallback, int sig) {
@@ -356,7 +315,7 @@ static void test_remove_busy_changes_nothing(void **state) {
         FIXTURE_OR_SKIP(f, "memory", "pids");
         int p = fixture_hier(f, "pids");
         make_group(f, "busy/leaf", f->hmask);
-        Child c = child_spawn(wait_forever, NULL);
+        Child c = child_spawn(child_wait_forever, NULL);
         move_child(f, "busy/leaf", CG_HMASK(p), c.pid); /* busy in pids only */
         CgFailure fail = {};
         assert_int_equal(cg_tree_remove(f->tree, "busy", f->hmask, true, &fail), -EBUSY);
@@ -407,7 +366,7 @@ static void test_cpuset_v1_inherits(void **state) {
         _cleanup_free_ char *mems = read_ctl(f, "cpuset", "pinned/deeper", "cpuset.mems");
         assert_string_equal(child, parent);
         assert_true(strlen(mems) > 1);
-        Child c = child_spawn(wait_forever, NULL);
+        Child c = child_spawn(child_wait_forever, NULL);
         move_child(f, "pinned/deeper", CG_HMASK(cs), c.pid);
 
         /* An empty cpuset takes no process: ENOSPC, explained. */
@@ -422,18 +381,6 @@ static void test_cpuset_v1_inherits(void **state) {
         fixture_free(f);
 }
 
-static int hold_memory(void *arg) {
-        size_t size = (size_t) 16 << 20;
-        char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-                return 2;
-        memset(p, 1, size);
-        if (write(*(int *) arg, "r", 1) != 1)
-                return 3;
-        for (;;)
-                pause();
-}
-
 static void test_memory_below_usage_busy(void **state) {
         FIXTURE_OR_SKIP(f, "memory");
         int m = fixture_hier(f, "memory");
@@ -442,7 +389,7 @@ static void test_memory_below_usage_busy(void **state) {
         make_group(f, "full", CG_HMASK(m));
         int ready[2];
         assert_int_equal(pipe(ready), 0);
-        Child c = child_spawn(hold_memory, &ready[1]);
+        Child c = child_spawn(child_hold_memory, &ready[1]);
         move_child(f, "full", CG_HMASK(m), c.pid);
         child_go(&c);
         char x;

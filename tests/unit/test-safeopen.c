@@ -159,6 +159,10 @@ static int child_bind_mount_test(const Tree *t) {
                 return 77;
         if (safe_openat(root, "file", O_RDONLY, 0) != -EXDEV)
                 return 3;
+        /* Refused before it acts: O_TRUNC must not have emptied the file behind the mount. */
+        struct stat st;
+        if (safe_openat(root, "file", O_WRONLY | O_TRUNC, 0) != -EXDEV || stat(src, &st) < 0 || st.st_size != 7)
+                return 6;
         /* Beside the mounts, the same fd still opens what is really inside. */
         if (safe_openat(root, "a", O_PATH | O_DIRECTORY, 0) < 0)
                 return 5;

@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * org.cgdelegate.Container1: what a container may ask for, on its own socket. The container is
+ * the one whose socket the connection arrived on; nothing in a message can name another. Each
+ * handler validates the path, asks the policy, then acts through cgtree.c / apply.c on the
+ * container's tree, and audits the decision. Pids are the container's: resolved in its pid
+ * namespace, and a process outside it is never listed, moved or signalled.
+ */
+#include <signal.h>
+#include <stdio.h>
+
+#include "daemon.h"
+
+#define FREEZE_TIMEOUT_MS 2000
+
+/* ---- shared steps ---- */
+
+static int finish(sd_bus_message *m, Conn *conn, const char *op, const char *path, const char *detail, int k,
+                  const CgdRefusal *r) {
+        audit_log(conn->daemon, conn->container, op, path, detail, k, r);
+        if (k < 0 && r->message[0])
+                return bus_refuse(m, conn, r);
+        if (k < 0)
+                return k;
+        return sd_bus_reply_method_return(m, "");
+}
+
+static int tree_refusal(const Container *c, int k, const CgFailure *f, const char *what, CgdRefusal *r) {
+        char buf[CGD_MESSAGE_MAX / 2];
+        CgdError e = k == -ENOENT ? CGD_ERROR_NOT_FOUND
+                   : k == -EBUSY ? CGD_ERROR_BUSY
+                   : k == -EXDEV || k == -ELOOP ? CGD_ERROR_INVALID_PATH
+                   : k == -ESRCH ? CGD_ERROR_NO_SUCH_PROCESS
+                   : k == -EOPNOTSUPP || k == -ENXIO ? CGD_ERROR_NOT_SUPPORTED
+                   : CGD_ERROR_FAILED;
+        if (k == -ENOENT && (!f || !f->file[0]))
+                return cgd_refuse(r, e, "%s: no such group", what);
+        return cgd_refuse(r, e, "%s: %s", what, f ? cg_failure_explain(f, c->daemon->host, buf, sizeof buf) : strerror(-k));
+}
+
+/* The hierarchy whose membership lists and moves are read from: cgroup2 on a v2 host, else the
+ * first v1 controller hierarchy the daemon places processes in. */
+static int primary_hier(const Container *c) {
+        const CgHost *h = c->daemon->host;
+        uint32_t mask = registry_move_mask(c);
+        if (h->mode == CG_MODE_UNIFIED)
+                return h->unified;
+        static const CgController order[] = { CG_CTRL_PIDS, CG_CTRL_MEMORY, CG_CTRL_CPU, CG_CTRL_CPUSET, CG_CTRL_IO,
+                                              CG_CTRL_FREEZER };
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                int hier = h->by_controller[order[i]];
+                if (hier >= 0 && h->hierarchies[hier].version == 1 && (mask & CG_HMASK(hier)))
+                        return hier;
+        }
+        for (int i = 0; i < (int) h->n_hierarchies; i++)
+                if (mask & CG_HMASK(i))
+                        return i;
+        return -1;
+}
+
+static int need_leader(const Container *c, const char *op, CgdRefusal *r) {
+        if (c->leader > 0)
+                return 0;
+        return cgd_refuse(r, CGD_ERROR_NOT_SUPPORTED,
+                          "%s needs the container's pid namespace, and its runtime has not set a leader yet", op);
+}
+
+/* Processes of the group that are not the container's (a runtime's supervisor may sit in its
+ * v1 groups): Freeze and Kill must not reach them. */
+static int check_only_own(Container *c, const char *rel, const char *path, const char *op, CgdRefusal *r) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int k = cg_tree_procs(c->tree, primary_hier(c), rel, true, &pids, &n);
+        if (k < 0)
+                return tree_refusal(c, k, NULL, path, r);
+        for (size_t i = 0; i < n; i++) {
+                pid_t ns_pid;
+                if (proc_pid_in_ns(pids[i], &c->pidns, &ns_pid) < 0)
+                        return cgd_refuse(r, CGD_ERROR_ACCESS_DENIED,
+                                          "%s on %s is refused: the group holds a process that is not the container's",
+                                          op, path);
+        }
+        return 0;
+}
+
+/* Reads "s path" and checks it; the path's depth against the policy. */
+static int read_path(sd_bus_message *m, Container *c, const char **ret_path, const char **ret_rel, unsigned *ret_depth,
+                     CgdRefusal *r) {
+        int k = sd_bus_message_read(m, "s", ret_path);
+        if (k < 0)
+                return k;
+        return bus_check_path(*ret_path, c->policy->max_depth, ret_rel, ret_depth, r);
+}
+
+/* ---- groups ---- */
+
+static unsigned count_groups(Container *c) {
+        _cleanup_strv_free_ char **l = NULL;
+        int hier = primary_hier(c);
+        return hier >= 0 && cg_tree_children(c->tree, hier, ".", true, &l) >= 0 ? (unsigned) strv_length(l) : 0;
+}
+
+/* How many of path's components do not exist yet. */
+static unsigned missing_groups(Container *c, const char *rel) {
+        unsigned missing = 0;
+        _cleanup_free_ char *copy = strdup(rel);
+        int hier = primary_hier(c);
+        for (char *slash = copy ? copy + strlen(copy) : NULL; copy && hier >= 0 && !streq(copy, ".");) {
+                if (cg_tree_has_file(c->tree, hier, copy, "cgroup.procs") > 0)
+                        break;
+                missing++;
+                slash = strrchr(copy, '/');
+                if (!slash)
+                        break;
+                *slash = '\0';
+        }
+        return missing;
+}
+
+static int method_create_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        Container *c = conn->container;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0, missing = 0;
+        BusOptions o = {};
+        bool created = false;
+        int k = read_path(m, c, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = bus_read_options(m, OPT(OPT_REMOVE_ON_EMPTY), &o, &r);
+        if (k >= 0 && o.flag[OPT_REMOVE_ON_EMPTY])
+                k = cgd_refuse(&r, CGD_ERROR_NOT_SUPPORTED, "RemoveOnEmpty is not supported yet");
+        if (k >= 0)
+                k = policy_check_action(c->policy, POLICY_ACTION_CREATE, path, &r);
+        if (k >= 0 && (missing = missing_groups(c, rel)) > 0) {
+                k = policy_check_groups(c->policy, count_groups(c) + missing - 1, &r);
+                if (k >= 0)
+                        k = budget_take_groups(&c->daemon->budget, missing, &r);
+        }
+        if (k >= 0 && missing > 0) {
+                CgFailure f = {};
+                k = cg_tree_create(c->tree, rel, registry_move_mask(c), &created, &f);
+                if (k < 0) {
+                        budget_return_groups(&c->daemon->budget, missing);
+                        tree_refusal(c, k, &f, path, &r);
+                }
+        }
+        bus_options_done(&o);
+        audit_log(conn->daemon, c, "CreateGroup", path, k < 0 ? "" : created ? "created" : "exists", k, &r);
+        if (k < 0)
+                return r.message[0] ? bus_refuse(m, conn, &r) : k;
+        return sd_bus_reply_method_return(m, "b", created);
+}
+
+static int method_remove_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        Container *c = conn->container;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0;
+        int recursive = 0;
+        BusOptions o = {};
+        int k = read_path(m, c, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "b", &recursive);
+        if (k >= 0)
+                k = bus_read_options(m, 0, &o, &r);
+        if (k >= 0 && depth == 0)
+                k = cgd_refuse(&r, CGD_ERROR_ACCESS_DENIED, "/ is the container's root and is never removable");
+        if (k >= 0)
+                k = policy_check_action(c->policy, POLICY_ACTION_REMOVE, path, &r);
+        unsigned before = k >= 0 ? count_groups(c) : 0;
+        if (k >= 0) {
+                CgFailure f = {};
+                k = cg_tree_remove(c->tree, rel, registry_move_mask(c), recursive, &f);
+                if (k == -EBUSY)
+                        cgd_refuse(&r, CGD_ERROR_BUSY, "%s still has %s", path,
+                                   recursive ? "processes" : "processes or child groups (pass recursive=true for children)");
+                else if (k < 0)
+                        tree_refusal(c, k, &f, path, &r);
+                else
+                        budget_return_groups(&c->daemon->budget, before - count_groups(c));
+        }
+        bus_options_done(&o);
+        return finish(m, conn, "RemoveGroup", path, recursive ? "recursive" : "", k, &r);
+}
+
+static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        Container *c = conn->container;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0;
+        int recursive = 0;
+        _cleanup_strv_free_ char **l = NULL;
+        int k = read_path(m, c, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "b", &recursive);
+        if (k >= 0) {
+                k = cg_tree_children(c->tree, primary_hier(c), rel, recursive, &l);
+                if (k < 0)
+                        tree_refusal(c, k, NULL, path, &r);
+        }
+        if (k < 0)
+                return finish(m, conn, "ListGroups", path, "", k, &r);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        k = sd_bus_message_new_method_return(m, &reply);
+        if (k >= 0)
+                k = sd_bus_message_open_container(reply, 'a', "s");
+        for (char **i = l; k >= 0 && *i; i++) {
+                _cleanup_free_ char *abs = g_strdup_printf("/%s", *i);
+                k = sd_bus_message_append(reply, "s", abs);
+        }
+        if (k >= 0)
+                k = sd_bus_message_close_container(reply);
+        return k < 0 ? k : sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- properties ---- */
+
+static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        Container *c = conn->container;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0;
+        char *pairs[BUS_PROPERTIES_MAX][2] = {};
+        size_t n = 0;
+        BusOptions o = {};
+        _cleanup_free_ KnobValue *values = NULL;
+        int k = read_path(m, c, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = bus_read_pairs(m, pairs, &n, &r);
+        if (k >= 0)
+                k = bus_read_options(m, OPT(OPT_ALLOW_BELOW_USAGE) | OPT(OPT_ALLOW_MIGRATE), &o, &r);
+        if (k >= 0)
+                k = bus_parse_values(pairs, n, c->policy, path, depth, &values, &r);
+        if (k >= 0)
+                k = apply_properties(c->tree, rel, values, n,
+                                     (o.flag[OPT_ALLOW_BELOW_USAGE] ? APPLY_ALLOW_BELOW_USAGE : 0) |
+                                     (o.flag[OPT_ALLOW_MIGRATE] ? APPLY_ALLOW_MIGRATE : 0), &r);
+        char detail[512] = "";
+        for (size_t i = 0, len = 0; i < n && len < sizeof detail; i++)
+                len += (size_t) snprintf(detail + len, sizeof detail - len, "%s%s=%s", i ? " " : "", pairs[i][0],
+                                         pairs[i][1]);
+        for (size_t i = 0; i < n; i++) {
+                free(pairs[i][0]);
+                free(pairs[i][1]);
+        }
+        bus_options_done(&o);
+        return finish(m, conn, "SetProperties", path, detail, k, &r);
+}
+
+static int method_get_properties(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        Container *c = conn->container;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0;
+        _cleanup_strv_free_ char **keys = NULL;
+        int k = read_path(m, c, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = sd_bus_message_read_strv(m, &keys);
+        if (k >= 0 && strv_length(keys) > BUS_PROPERTIES_MAX)
+                k = cgd_refuse(&r, CGD_ERROR_INVALID_VALUE, "more than %u keys", BUS_PROPERTIES_MAX);
+        if (k >= 0 && cg_tree_has_file(c->tree, primary_hier(c), rel, "cgroup.procs") <= 0)
+                k = cgd_refuse(&r, CGD_ERROR_NOT_FOUND, "%s: no such group", path);
+        if (k < 0)
+                return finish(m, conn, "GetProperties", path, "", k, &r);
+        return bus_reply_properties(m, conn, c->tree, rel, keys, c->policy->allowed);
+}
+
+/* ---- processes ---- */
+
+/* Whether host_pid sits below the container's root where processes are tracked (cgroup2, else
+ * name=systemd, else the daemon's own hierarchy): belonging to the pid namespace is not enough. */
+static bool below_root(Container *c, pid_t host_pid) {
+        const CgHost *h = c->daemon->host;
+        int track = h->unified >= 0 && (c->tree->hierarchies & CG_HMASK(h->unified)) ? h->unified
+                  : h->named_systemd >= 0 && (c->tree->hierarchies & CG_HMASK(h->named_systemd)) ? h->named_systemd
+                  : primary_hier(c);
+        char *paths[CG_HIERARCHIES_MAX] = {};
+        if (track < 0 || cg_host_pid_paths(h, host_pid, paths) < 0)
+                return false;
+        size_t l = strlen(c->cgroup);
+        bool in = paths[track] && strncmp(paths[track], c->cgroup, l) == 0 && (paths[track][l] == '/' || !paths[track][l]);
+        cg_paths_free(paths);
+        return in;
+}
+
+/* Moves the process behind pidfd: it must be the container's (its pid namespace, below its root),
+ * and must still be the same process after the write. */
+static int move_pidfd(Container *c, const char *path, const char *rel, int pidfd, CgdRefusal *r) {
+        pid_t host_pid, ns_pid;
+        if (proc_pidfd_host_pid(pidfd, &host_pid) < 0 || proc_pid_in_ns(host_pid, &c->pidns, &ns_pid) < 0 ||
+            !below_root(c, host_pid))
+                return cgd_refuse(r, CGD_ERROR_NO_SUCH_PROCESS, "no such process in this container");
+        CgFailure f = {};
+        int k = cg_tree_move(c->tree, rel, registry_move_mask(c), host_pid, &f);
+        if (k < 0)
+                return tree_refusal(c, k, &f, path, r);
+        if (!proc_pidfd_alive(pidfd))
+                return cgd_refuse(r, CGD_ERROR_NO_SUCH_PROCESS, "the process exited during the move");
+        return 0;
+}
+
+static int method_move_process(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        Container *c = conn->container;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0;
+        uint32_t pid = 0;
+        BusOptions o = {};
+        _cleanup_close_ int pidfd = -EBADF;
+        int k = read_path(m, c, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "u", &pid);
+        if (k >= 0)
+                k = bus_read_options(m, 0, &o, &r);
+        if (k >= 0)
+                k = policy_check_action(c->policy, POLICY_ACTION_MOVE, path, &r);
+        if (k >= 0)
+                k = need_leader(c, "MoveProcess", &r);
+        if (k >= 0 && (pid == 0 || pid > INT32_MAX || proc_open_in_ns(&c->pidns, (pid_t) pid, &pidfd) < 0))
+                k = cgd_refuse(&r, CGD_ERROR_NO_SUCH_PROCESS, "no process %u in this container", pid);
+        if (k >= 0)
+                k = move_pidfd(c, path, rel, pidfd, &r);
+        bus_options_done(&o);
+        char detail[32];
+        snprintf(detail, sizeof detail, "pid %u", pid);
+        return finish(m, conn, "MoveProcess", path, detail, k, &r);
+}
+
+static int method_move_process_fd(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        Container *c = conn->container;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0;
+        int fd = -EBADF;
+        BusOptions o = {};
+        int k = read_path(m, c, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "h", &fd);
+        if (k >= 0)
+                k = bus_read_options(m, 0, &o, &r);
+        if (k >= 0)
+                k = policy_check_action(c->policy, POLICY_ACTION_MOVE, path, &r);
+        if (k >= 0)
+                k = need_leader(c, "MoveProcessFD", &r);
+        if (k >= 0)
+                k = move_pidfd(c, path, rel, fd, &r);
+        bus_options_done(&o);
+        return finish(m, conn, "MoveProcessFD", path, "pidfd", k, &r);
+}
+
+static int method_get_processes(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        Container *c = conn->container;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0;
+        int recursive = 0;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int k = read_path(m, c, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "b", &recursive);
+        if (k >= 0)
+                k = need_leader(c, "GetProcesses", &r);
+        if (k >= 0 && (k = cg_tree_procs(c->tree, primary_hier(c), rel, recursive, &pids, &n)) < 0)
+                tree_refusal(c, k, NULL, path, &r);
+        if (k < 0)
+                return finish(m, conn, "GetProcesses", path, "", k, &r);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        k = sd_bus_message_new_method_return(m, &reply);
+        if (k >= 0)
+                k = sd_bus_message_open_container(reply, 'a', "u");
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                pid_t ns_pid;
+                /* Processes outside the container's pid namespace are not the container's to see. */
+                if (proc_pid_in_ns(pids[i], &c->pidns, &ns_pid) >= 0)
+                        k = sd_bus_message_append(reply, "u", (uint32_t) ns_pid);
+        }
+        if (k >= 0)
+                k = sd_bus_message_close_container(reply);
+        return k < 0 ? k : sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- freeze, thaw, kill ---- */
+
+static int freeze_common(sd_bus_message *m, Conn *conn, bool frozen) {
+        Container *c = conn->container;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0;
+        BusOptions o = {};
+        const char *op = frozen ? "Freeze" : "Thaw";
+        int k = read_path(m, c, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = bus_read_options(m, 0, &o, &r);
+        if (k >= 0)
+                k = policy_check_action(c->policy, POLICY_ACTION_FREEZE, path, &r);
+        if (k >= 0)
+                k = need_leader(c, op, &r);
+        if (k >= 0 && frozen)
+                k = check_only_own(c, rel, path, op, &r);
+        if (k >= 0) {
+                CgFailure f = {};
+                k = cg_tree_freeze(c->tree, rel, frozen, FREEZE_TIMEOUT_MS, &f);
+                if (k < 0)
+                        tree_refusal(c, k, &f, path, &r);
+        }
+        bus_options_done(&o);
+        return finish(m, conn, op, path, "", k, &r);
+}
+
+static int method_freeze(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return freeze_common(m, userdata, true);
+}
+
+static int method_thaw(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return freeze_common(m, userdata, false);
+}
+
+static int method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        Container *c = conn->container;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0;
+        int32_t sig = 0;
+        BusOptions o = {};
+        size_t n = 0;
+        int k = read_path(m, c, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "i", &sig);
+        if (k >= 0)
+                k = bus_read_options(m, 0, &o, &r);
+        if (k >= 0 && (sig < 1 || sig >= NSIG))
+                k = cgd_refuse(&r, CGD_ERROR_INVALID_VALUE, "signal %d is not a valid signal (1..%d)", sig, NSIG - 1);
+        if (k >= 0)
+                k = policy_check_action(c->policy, POLICY_ACTION_KILL, path, &r);
+        if (k >= 0)
+                k = need_leader(c, "Kill", &r);
+        if (k >= 0)
+                k = check_only_own(c, rel, path, "Kill", &r);
+        if (k >= 0) {
+                CgFailure f = {};
+                k = cg_tree_kill(c->tree, rel, sig, primary_hier(c), &n, &f);
+                if (k < 0)
+                        tree_refusal(c, k, &f, path, &r);
+        }
+        bus_options_done(&o);
+        char detail[64];
+        snprintf(detail, sizeof detail, "signal %d, %zu processes", sig, n);
+        return finish(m, conn, "Kill", path, detail, k, &r);
+}
+
+/* ---- policy, events ---- */
+
+static int append_policy(sd_bus_message *reply, const Policy *p);
+
+static int method_get_policy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int k = sd_bus_message_new_method_return(m, &reply);
+        if (k >= 0)
+                k = append_policy(reply, conn->container->policy);
+        return k < 0 ? k : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        CgdRefusal r = {};
+        cgd_refuse(&r, CGD_ERROR_NOT_SUPPORTED, "events (GroupEmpty, MemoryEvent) are not supported yet");
+        return bus_refuse(m, userdata, &r);
+}
+
+#define DICT_ENTRY(reply, key, type, ...) \
+        sd_bus_message_append(reply, "{sv}", key, type, __VA_ARGS__)
+
+static int append_policy(sd_bus_message *reply, const Policy *p) {
+        int k = sd_bus_message_open_container(reply, 'a', "{sv}");
+        k = k < 0 ? k : DICT_ENTRY(reply, "Name", "s", p->name);
+        k = k < 0 ? k : sd_bus_message_open_container(reply, 'e', "sv");
+        k = k < 0 ? k : sd_bus_message_append(reply, "s", "AllowedProperties");
+        k = k < 0 ? k : sd_bus_message_open_container(reply, 'v', "as");
+        k = k < 0 ? k : sd_bus_message_open_container(reply, 'a', "s");
+        for (KnobId id = 0; k >= 0 && id < _KNOB_MAX; id++)
+                if (p->allowed & KNOB_MASK(id))
+                        k = sd_bus_message_append(reply, "s", knob_info(id)->key);
+        for (int i = 0; i < 3 && k >= 0; i++)
+                k = sd_bus_message_close_container(reply);
+        k = k < 0 ? k : sd_bus_message_open_container(reply, 'e', "sv");
+        k = k < 0 ? k : sd_bus_message_append(reply, "s", "Ceilings");
+        k = k < 0 ? k : sd_bus_message_open_container(reply, 'v', "a(ss)");
+        k = k < 0 ? k : sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (KnobId id = 0; k >= 0 && id < _KNOB_MAX; id++) {
+                char buf[KNOB_V1_VALUE_MAX];
+                if ((p->has_ceiling & KNOB_MASK(id)) && id != KNOB_IO_MAX && knob_format(&p->ceilings[id], buf, sizeof buf) >= 0)
+                        k = sd_bus_message_append(reply, "(ss)", knob_info(id)->key, buf);
+        }
+        for (size_t i = 0; k >= 0 && i < p->n_io_ceilings; i++) {
+                char buf[256];
+                if (knob_format(&p->io_ceilings[i], buf, sizeof buf) >= 0)
+                        k = sd_bus_message_append(reply, "(ss)", "io.max", buf);
+        }
+        for (int i = 0; i < 3 && k >= 0; i++)
+                k = sd_bus_message_close_container(reply);
+        k = k < 0 ? k : DICT_ENTRY(reply, "MaxDepth", "u", p->max_depth);
+        k = k < 0 ? k : DICT_ENTRY(reply, "MaxGroups", "u", p->max_groups);
+        k = k < 0 ? k : DICT_ENTRY(reply, "AllowRootWrites", "b", p->allow_root_writes);
+        k = k < 0 ? k : DICT_ENTRY(reply, "AllowCreate", "b", p->allow_create);
+        k = k < 0 ? k : DICT_ENTRY(reply, "AllowFreeze", "b", p->allow_freeze);
+        k = k < 0 ? k : DICT_ENTRY(reply, "AllowKill", "b", p->allow_kill);
+        k = k < 0 ? k : DICT_ENTRY(reply, "AllowMove", "b", p->allow_move);
+        k = k < 0 ? k : DICT_ENTRY(reply, "RequestRate", "u", p->request_rate);
+        k = k < 0 ? k : DICT_ENTRY(reply, "RequestBurst", "u", p->request_burst);
+        k = k < 0 ? k : DICT_ENTRY(reply, "MaxConnections", "u", p->max_connections);
+        return k < 0 ? k : sd_bus_message_close_container(reply);
+}
+
+const sd_bus_vtable container_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("CreateGroup", "sa{sv}", "b", method_create_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("RemoveGroup", "sba{sv}", "", method_remove_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("SetProperties", "sa(ss)a{sv}", "", method_set_properties, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("GetProperties", "sas", "a(ss)", method_get_properties, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ListGroups", "sb", "as", method_list_groups, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("MoveProcess", "sua{sv}", "", method_move_process, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("MoveProcessFD", "sha{sv}", "", method_move_process_fd, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("GetProcesses", "sb", "au", method_get_processes, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Freeze", "sa{sv}", "", method_freeze, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Thaw", "sa{sv}", "", method_thaw, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Kill", "sia{sv}", "", method_kill, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("GetPolicy", "", "a{sv}", method_get_policy, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Subscribe", "as", "", method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL("GroupEmpty", "s", 0),
+        SD_BUS_SIGNAL("MemoryEvent", "sst", 0),
+        SD_BUS_VTABLE_END,
+};
+
+/* Shared with bus-manager.c for GetContainer. */
+int bus_append_policy(sd_bus_message *reply, const Policy *p);
+int bus_append_policy(sd_bus_message *reply, const Policy *p) {
+        return append_policy(reply, p);
+}

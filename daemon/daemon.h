@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon's shared types: the daemon itself, a registered container, a client connection.
+ * Ownership: the Daemon owns containers (by name) and connections; a Container owns its tree, its
+ * listening socket and its pid namespace; a connection belongs to one listener.
+ */
+#pragma once
+
+#include <glib.h>
+#include <poll.h>
+#include <syslog.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "apply.h"
+#include "cghost.h"
+#include "cgtree.h"
+#include "error.h"
+#include "policy.h"
+#include "proc.h"
+
+#define CGD_OBJECT_PATH "/org/cgdelegate"
+#define CGD_CONTAINER_INTERFACE "org.cgdelegate.Container1"
+#define CGD_MANAGER_INTERFACE "org.cgdelegate.Manager1"
+#define CGD_MESSAGE_SIZE_MAX (64U * 1024U)   /* larger requests are cut off before sd-bus reads them */
+#define CGD_OUTGOING_MAX 128U                /* queued replies/signals before a peer is cut off */
+#define CGD_NAME_MAX 64U                     /* container names */
+
+typedef struct Daemon Daemon;
+typedef struct Container Container;
+typedef struct Conn Conn;
+
+typedef enum ListenerKind { LISTENER_ADMIN, LISTENER_CONTAINER } ListenerKind;
+
+/* What an epoll event points at: a listening socket or a connection. */
+typedef enum WatchKind { WATCH_LISTENER, WATCH_CONN } WatchKind;
+
+typedef struct Listener {
+        WatchKind kind;     /* WATCH_LISTENER, first: epoll data points here */
+        ListenerKind type;
+        int fd;
+        Container *container; /* NULL for the admin socket */
+} Listener;
+
+struct Conn {
+        WatchKind kind;       /* WATCH_CONN, first */
+        Daemon *daemon;
+        Container *container; /* NULL: admin */
+        sd_bus *bus;
+        int fd;
+        uint32_t epoll_events;
+        bool at_boundary;     /* sd-bus holds no partial message: the next bytes are a header */
+        bool started;         /* sd_bus_start() was called */
+        bool running;         /* authentication done */
+        bool audit_subscriber;
+        bool pending;         /* more to process than one turn allowed */
+        Conn *next, *prev;    /* all connections of the daemon */
+};
+
+struct Container {
+        Daemon *daemon;
+        char *name;
+        char *cgroup;           /* host path of the root, the same in every hierarchy */
+        char *policy_name;
+        const Policy *policy;   /* owned by the daemon's policy table */
+        CgTree *tree;
+        uint32_t own_mask;      /* hierarchies the container manages itself: never move there */
+        PidNs pidns;            /* fixed by the leader; fd -EBADF until a leader is known */
+        pid_t leader;           /* host pid of the leader, 0 until known */
+        int leader_pidfd;       /* pins the leader; readable when it exits */
+        sd_event_source *leader_source;
+        uid_t socket_uid;
+        gid_t socket_gid;
+        Listener listener;
+        int dir_fd;             /* RUNTIME_DIR/containers/NAME */
+        unsigned n_conns;
+        double tokens;          /* request rate: token bucket */
+        uint64_t tokens_at;     /* CLOCK_MONOTONIC usec of the last refill */
+        uint64_t requests, refusals;
+};
+
+typedef struct Stats {
+        uint64_t requests;
+        uint64_t refusals[_CGD_ERROR_MAX];
+        uint64_t connections; /* accepted, ever */
+} Stats;
+
+struct Daemon {
+        sd_event *event;
+        CgHost *host;
+        char *cgroup_root, *runtime_dir, *state_dir;
+        char **policy_dirs;       /* searched in order */
+        GHashTable *policies;     /* name -> Policy* */
+        GHashTable *containers;   /* name -> Container* */
+        Listener admin;
+        int epoll_fd;
+        sd_event_source *epoll_source, *pending_source, *rate_timer;
+        Conn *conns;
+        Budget budget;
+        Stats stats;
+        int runtime_fd, containers_fd, state_fd;
+        bool foreground;
+};
+
+/* server.c: sockets, connections, message guard, dispatch. */
+int server_init(Daemon *d);
+void server_done(Daemon *d);
+int server_listen(Daemon *d, Listener *l, int dir_fd, const char *name, uid_t uid, gid_t gid, mode_t mode);
+void server_unlisten(Daemon *d, Listener *l);
+void server_close_container_conns(Daemon *d, Container *c);
+int server_emit_audit(Daemon *d, const char *container, const char *op, const char *path, const char *detail,
+                      const char *result);
+
+/* bus-common.c: what both interfaces share. */
+typedef enum BusOption {
+        OPT_REMOVE_ON_EMPTY, /* b */
+        OPT_CREATE,          /* b */
+        OPT_LEADER,          /* u */
+        OPT_LEADER_FD,       /* h */
+        OPT_PROPERTIES,      /* a(ss) */
+        OPT_SOCKET_UID,      /* u */
+        OPT_SOCKET_GID,      /* u */
+        OPT_REMOVE_CGROUP,   /* b */
+        OPT_ALLOW_BELOW_USAGE, /* b */
+        OPT_ALLOW_MIGRATE,   /* b */
+        OPT_TIMEOUT_MSEC,    /* u */
+        _OPT_MAX,
+} BusOption;
+#define OPT(o) (UINT32_C(1) << (o))
+#define BUS_PROPERTIES_MAX 64
+
+typedef struct BusOptions {
+        uint32_t set;         /* OPT() bits present */
+        bool flag[_OPT_MAX];  /* b options */
+        uint32_t u[_OPT_MAX]; /* u options */
+        int leader_fd;        /* h, dup'ed; -EBADF */
+        size_t n_props;
+        char *props[BUS_PROPERTIES_MAX][2];
+} BusOptions;
+
+extern const sd_bus_vtable bus_hello_vtable[];
+int bus_refuse(sd_bus_message *m, Conn *c, const CgdRefusal *r);
+int bus_read_options(sd_bus_message *m, uint32_t allowed, BusOptions *ret, CgdRefusal *r);
+void bus_options_done(BusOptions *o);
+int bus_read_pairs(sd_bus_message *m, char *ret[static BUS_PROPERTIES_MAX][2], size_t *ret_n, CgdRefusal *r);
+int bus_parse_values(char *const pairs[][2], size_t n, const Policy *p, const char *path, unsigned depth,
+                     KnobValue **ret, CgdRefusal *r);
+int bus_reply_properties(sd_bus_message *m, Conn *conn, CgTree *t, const char *rel, char **keys, uint32_t allowed);
+int bus_check_path(const char *path, unsigned max_depth, const char **ret_rel, unsigned *ret_depth, CgdRefusal *r);
+
+/* bus-container.c, bus-manager.c */
+extern const sd_bus_vtable container_vtable[];
+extern const sd_bus_vtable manager_vtable[];
+
+/* registry.c */
+Container *registry_find(Daemon *d, const char *name);
+int registry_register(Daemon *d, const char *name, const char *cgroup, const char *policy, BusOptions *opts,
+                      Container **ret, CgdRefusal *r);
+int registry_set_leader(Container *c, pid_t pid, int pidfd, CgdRefusal *r);
+int registry_unregister(Daemon *d, Container *c, bool remove_cgroup, CgdRefusal *r);
+int registry_load_all(Daemon *d);
+int registry_save(Container *c);
+void registry_free_all(Daemon *d);
+uint32_t registry_move_mask(const Container *c);
+int registry_check_alive(Daemon *d);
+
+/* policies.c */
+int policies_load(Daemon *d, char **ret_error);
+const Policy *policies_get(Daemon *d, const char *name);
+
+/* audit.c */
+void audit_log(Daemon *d, const Container *c, const char *op, const char *path, const char *detail, int result,
+               const CgdRefusal *r);
+void log_msg(int prio, const char *fmt, ...) _printf_(2, 3);
+/* Logs at LOG_ERR and returns r (negative errno), for "return log_errno(r, ...)". */
+int log_errno(int r, const char *fmt, ...) _printf_(2, 3);
+int log_set_level(const char *s);

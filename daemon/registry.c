@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Registered containers: registration and its checks (name, host path, overlap, policy), the
+ * leader and the pid namespace it fixes, the per-container socket in its own directory, and the
+ * state files that bring every registration back after a restart. A registration either
+ * completes or leaves nothing behind. A container whose pid namespace dies (its leader, the
+ * namespace's init, exits) or whose root group disappears is unregistered by itself.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "cgpath.h"
+#include "daemon.h"
+
+#define STATE_SUFFIX ".state"
+
+Container *registry_find(Daemon *d, const char *name) {
+        return name ? g_hash_table_lookup(d->containers, name) : NULL;
+}
+
+uint32_t registry_move_mask(const Container *c) {
+        return c->tree->hierarchies & ~c->own_mask;
+}
+
+static bool name_valid(const char *name) {
+        size_t n = strlen(name);
+        /* The name becomes a directory and a file name: nothing that could leave those dirs. */
+        return n >= 1 && n <= CGD_NAME_MAX && name[0] != '.' &&
+               strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+/* Whether one host path is the other or lies below it, component-wise. */
+static bool paths_overlap(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b), l = la < lb ? la : lb;
+        return strncmp(a, b, l) == 0 && (la == lb || (la < lb ? b[l] : a[l]) == '/');
+}
+
+/* The hierarchies a container's tree spans: the cgroup2 hierarchy, name=systemd, and every v1
+ * hierarchy of a resource the policy allows (plus the freezer, for Freeze on v1). */
+static uint32_t hierarchies_for(const CgHost *h, const Policy *p) {
+        uint32_t mask = 0;
+        if (h->unified >= 0)
+                mask |= CG_HMASK(h->unified);
+        if (h->named_systemd >= 0)
+                mask |= CG_HMASK(h->named_systemd);
+        for (KnobId id = 0; id < _KNOB_MAX; id++)
+                if ((p->allowed & KNOB_MASK(id)) && h->by_controller[knob_info(id)->controller] >= 0)
+                        mask |= CG_HMASK(h->by_controller[knob_info(id)->controller]);
+        if (h->by_controller[CG_CTRL_FREEZER] >= 0)
+                mask |= CG_HMASK(h->by_controller[CG_CTRL_FREEZER]);
+        return mask;
+}
+
+/* Hierarchies where the group already exists. */
+static uint32_t existing_in(const CgHost *h, uint32_t mask, const char *rel) {
+        uint32_t found = 0;
+        struct stat st;
+        for (size_t i = 0; i < h->n_hierarchies; i++)
+                if ((mask & CG_HMASK(i)) && fstatat(h->hierarchies[i].root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) >= 0 &&
+                    S_ISDIR(st.st_mode))
+                        found |= CG_HMASK(i);
+        return found;
+}
+
+/* ---- state files ---- */
+
+int registry_save(Container *c) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_key_file_set_string(kf, "Container", "Name", c->name);
+        g_key_file_set_string(kf, "Container", "Cgroup", c->cgroup);
+        g_key_file_set_string(kf, "Container", "Policy", c->policy_name);
+        g_key_file_set_uint64(kf, "Container", "SocketUID", c->socket_uid);
+        g_key_file_set_uint64(kf, "Container", "SocketGID", c->socket_gid);
+        g_key_file_set_uint64(kf, "Container", "Hierarchies", c->tree->hierarchies);
+        g_key_file_set_uint64(kf, "Container", "OwnHierarchies", c->own_mask);
+        if (c->leader > 0) {
+                g_key_file_set_uint64(kf, "Container", "Leader", (uint64_t) c->leader);
+                g_key_file_set_uint64(kf, "Container", "PidNsDev", c->pidns.dev);
+                g_key_file_set_uint64(kf, "Container", "PidNsIno", c->pidns.ino);
+        }
+        gsize len;
+        g_autofree char *text = g_key_file_to_data(kf, &len, NULL);
+        char tmp[CGD_NAME_MAX + 16], final[CGD_NAME_MAX + 16];
+        snprintf(tmp, sizeof tmp, ".%s.tmp", c->name);
+        snprintf(final, sizeof final, "%s" STATE_SUFFIX, c->name);
+        /* Written whole and renamed into place: a crash leaves the old file or the new one. */
+        _cleanup_close_ int fd = openat(c->daemon->state_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, text, len) != (ssize_t) len || fsync(fd) < 0)
+                return -errno ?: -EIO;
+        if (renameat(c->daemon->state_fd, tmp, c->daemon->state_fd, final) < 0)
+                return -errno;
+        return 0;
+}
+
+static void state_remove(Daemon *d, const char *name) {
+        char file[CGD_NAME_MAX + 16];
+        snprintf(file, sizeof file, "%s" STATE_SUFFIX, name);
+        (void) unlinkat(d->state_fd, file, 0);
+}
+
+/* ---- lifecycle ---- */
+
+static void container_free(Container *c) {
+        if (!c)
+                return;
+        server_close_container_conns(c->daemon, c);
+        server_unlisten(c->daemon, &c->listener);
+        c->leader_source = sd_event_source_disable_unref(c->leader_source);
+        safe_close(c->leader_pidfd);
+        safe_close(c->dir_fd);
+        pidns_done(&c->pidns);
+        cg_tree_free(c->tree);
+        free(c->name);
+        free(c->cgroup);
+        free(c->policy_name);
+        free(c);
+}
+
+static int on_leader_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Container *c = userdata;
+        /* The leader is the pid namespace's init: when it exits, the namespace dies with it. */
+        log_msg(LOG_INFO, "container %s: its pid namespace ended (leader %d exited); unregistering", c->name,
+                (int) c->leader);
+        audit_log(c->daemon, c, "Unregister", "/", "pid namespace ended", 0, NULL);
+        (void) registry_unregister(c->daemon, c, false, NULL);
+        return 0;
+}
+
+/* Which hierarchies the runtime already placed the leader below the root in: those are the
+ * container's own (systemd in the container tracks its units there), and the daemon never moves
+ * processes in them. */
+static uint32_t owned_hierarchies(Container *c, pid_t host_pid) {
+        char *paths[CG_HIERARCHIES_MAX] = {};
+        uint32_t own = 0;
+        if (cg_host_pid_paths(c->daemon->host, host_pid, paths) < 0)
+                return 0;
+        size_t l = strlen(c->cgroup);
+        for (size_t i = 0; i < CG_HIERARCHIES_MAX; i++)
+                if (paths[i] && (c->tree->hierarchies & CG_HMASK(i)) && strncmp(paths[i], c->cgroup, l) == 0 &&
+                    paths[i][l] == '/')
+                        own |= CG_HMASK(i);
+        cg_paths_free(paths);
+        return own;
+}
+
+int registry_set_leader(Container *c, pid_t pid, int pidfd, CgdRefusal *r) {
+        if (c->leader > 0)
+                return cgd_refuse(r, CGD_ERROR_EXISTS, "container %s already has its leader (pid %d)", c->name,
+                                  (int) c->leader);
+        _cleanup_close_ int fd = pidfd >= 0 ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : (int) syscall(SYS_pidfd_open, pid, 0);
+        pid_t host_pid = 0;
+        PidNs ns = PIDNS_NULL;
+        if (fd < 0 || proc_pidfd_host_pid(fd, &host_pid) < 0 || pidns_of_pidfd(fd, &ns) < 0)
+                return cgd_refuse(r, CGD_ERROR_NO_SUCH_PROCESS, "no process %d to be the leader of %s", (int) pid, c->name);
+        uint32_t own = owned_hierarchies(c, host_pid);
+        CgFailure f = {};
+        int k = cg_tree_move(c->tree, ".", c->tree->hierarchies & ~own, host_pid, &f);
+        if (k < 0 || !proc_pidfd_alive(fd)) {
+                char buf[256];
+                pidns_done(&ns);
+                return cgd_refuse(r, k == -ESRCH || k >= 0 ? CGD_ERROR_NO_SUCH_PROCESS : CGD_ERROR_FAILED,
+                                  "cannot place the leader of %s: %s", c->name,
+                                  k < 0 ? cg_failure_explain(&f, c->daemon->host, buf, sizeof buf) : "it exited");
+        }
+        c->own_mask = own;
+        c->pidns = ns;
+        c->leader = host_pid;
+        c->leader_pidfd = TAKE_FD(fd);
+        if (c->pidns.level > 0)
+                (void) sd_event_add_io(c->daemon->event, &c->leader_source, c->leader_pidfd, EPOLLIN, on_leader_exit, c);
+        return registry_save(c);
+}
+
+static int open_socket_dir(Daemon *d, Container *c) {
+        /* The directory is what the runtime bind-mounts: made once, never re-created while the
+         * container is registered, so a restarted daemon's socket appears in the same mount. */
+        if (mkdirat(d->containers_fd, c->name, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        c->dir_fd = openat(d->containers_fd, c->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (c->dir_fd < 0 || fchmod(c->dir_fd, 0755) < 0) /* the daemon's umask is 0077 */
+                return -errno;
+        c->listener = (Listener) { .kind = WATCH_LISTENER, .type = LISTENER_CONTAINER, .fd = -EBADF, .container = c };
+        return server_listen(d, &c->listener, c->dir_fd, "socket", c->socket_uid, c->socket_gid, 0600);
+}
+
+static Container *container_new(Daemon *d, const char *name, const char *cgroup, const char *policy) {
+        Container *c = calloc(1, sizeof(Container));
+        if (!c)
+                return NULL;
+        *c = (Container) { .daemon = d, .dir_fd = -EBADF, .leader_pidfd = -EBADF, .pidns = PIDNS_NULL,
+                           .listener = { .fd = -EBADF } };
+        c->name = strdup(name);
+        c->cgroup = strdup(cgroup);
+        c->policy_name = strdup(policy);
+        c->policy = policies_get(d, policy);
+        c->tokens = c->policy ? c->policy->request_burst : 0;
+        if (!c->name || !c->cgroup || !c->policy_name) {
+                container_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+static int check_registration(Daemon *d, const char *name, const char *cgroup, const char *policy, CgdRefusal *r) {
+        const char *reason = NULL;
+        if (!name_valid(name))
+                return cgd_refuse(r, CGD_ERROR_INVALID_VALUE,
+                                  "container name '%.80s' is not valid: 1..%u characters of A-Z a-z 0-9 _ . -, not "
+                                  "starting with '.'", name, CGD_NAME_MAX);
+        if (registry_find(d, name))
+                return cgd_refuse(r, CGD_ERROR_EXISTS, "container %s is already registered", name);
+        if (cg_path_validate(cgroup, CG_PATH_HOST, 0, &reason) < 0)
+                return cgd_refuse(r, CGD_ERROR_INVALID_PATH, "cgroup '%.128s' is not valid: %s", cgroup, reason);
+        if (streq(cgroup, "/"))
+                return cgd_refuse(r, CGD_ERROR_INVALID_PATH, "a container's root cannot be a hierarchy's root");
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, d->containers);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                /* Two containers in one tree could reach each other's groups and processes. */
+                if (paths_overlap(((Container *) v)->cgroup, cgroup))
+                        return cgd_refuse(r, CGD_ERROR_EXISTS, "cgroup %.128s overlaps the tree of container %s (%s)",
+                                          cgroup, ((Container *) v)->name, ((Container *) v)->cgroup);
+        if (!policies_get(d, policy))
+                return cgd_refuse(r, CGD_ERROR_NOT_FOUND, "no policy '%.64s'", policy);
+        return 0;
+}
+
+static int open_tree(Daemon *d, Container *c, bool create, uint32_t *ret_made, CgdRefusal *r) {
+        uint32_t want = hierarchies_for(d->host, c->policy);
+        const char *rel = cg_path_relative(c->cgroup);
+        uint32_t have = existing_in(d->host, want, rel);
+        /* Without Create, the root must exist where the policy's controllers are; name=systemd and
+         * cgroup2 are used where they exist. */
+        uint32_t optional = (d->host->unified >= 0 && d->host->mode != CG_MODE_UNIFIED ? CG_HMASK(d->host->unified) : 0) |
+                            (d->host->named_systemd >= 0 ? CG_HMASK(d->host->named_systemd) : 0);
+        if (!create && (want & ~optional & ~have))
+                return cgd_refuse(r, CGD_ERROR_NOT_FOUND,
+                                  "cgroup %s does not exist in every hierarchy the policy needs (pass Create=true)",
+                                  c->cgroup);
+        uint32_t mask = create ? want : (want & have);
+        CgFailure f = {};
+        int k = cg_tree_open(d->host, c->cgroup, mask, create, &c->tree, &f);
+        if (k < 0) {
+                char buf[256];
+                return cgd_refuse(r, CGD_ERROR_FAILED, "cannot open cgroup %s: %s", c->cgroup,
+                                  cg_failure_explain(&f, d->host, buf, sizeof buf));
+        }
+        *ret_made = mask & ~have;
+        return 0;
+}
+
+static int apply_root_properties(Container *c, BusOptions *o, CgdRefusal *r) {
+        if (o->n_props == 0)
+                return 0;
+        _cleanup_free_ KnobValue *values = NULL;
+        int k = bus_parse_values(o->props, o->n_props, NULL, "/", 0, &values, r);
+        if (k < 0)
+                return k;
+        return apply_properties(c->tree, ".", values, o->n_props, APPLY_ALLOW_BELOW_USAGE, r);
+}
+
+int registry_register(Daemon *d, const char *name, const char *cgroup, const char *policy, BusOptions *o,
+                      Container **ret, CgdRefusal *r) {
+        int k = check_registration(d, name, cgroup, policy, r);
+        if (k < 0)
+                return k;
+        Container *c = container_new(d, name, cgroup, policy);
+        if (!c)
+                return -ENOMEM;
+        c->socket_uid = (o->set & OPT(OPT_SOCKET_UID)) ? o->u[OPT_SOCKET_UID] : 0;
+        c->socket_gid = (o->set & OPT(OPT_SOCKET_GID)) ? o->u[OPT_SOCKET_GID] : 0;
+        uint32_t made = 0;
+        k = open_tree(d, c, o->flag[OPT_CREATE], &made, r);
+        if (k >= 0 && (o->set & (OPT(OPT_LEADER) | OPT(OPT_LEADER_FD))))
+                k = registry_set_leader(c, o->u[OPT_LEADER], o->leader_fd, r);
+        if (k >= 0)
+                k = apply_root_properties(c, o, r);
+        if (k >= 0) {
+                k = open_socket_dir(d, c);
+                if (k < 0)
+                        k = cgd_refuse(r, CGD_ERROR_FAILED, "cannot make the socket of %s: %s", name, strerror(-k));
+        }
+        if (k >= 0)
+                k = registry_save(c);
+        if (k < 0) {
+                /* Leave nothing behind: the groups this call made, the socket, the directory. */
+                if (c->tree && made)
+                        (void) cg_tree_destroy(c->tree, made, true, NULL);
+                if (c->dir_fd >= 0) {
+                        (void) unlinkat(c->dir_fd, "socket", 0);
+                        (void) unlinkat(d->containers_fd, name, AT_REMOVEDIR);
+                }
+                state_remove(d, name);
+                container_free(c);
+                return k == -ENOMEM || r == NULL ? k : cgd_error_errno(r->error);
+        }
+        g_hash_table_insert(d->containers, c->name, c);
+        *ret = c;
+        return 0;
+}
+
+int registry_unregister(Daemon *d, Container *c, bool remove_cgroup, CgdRefusal *r) {
+        if (remove_cgroup) {
+                CgFailure f = {};
+                int k = cg_tree_destroy(c->tree, c->tree->hierarchies, true, &f);
+                if (k < 0) {
+                        char buf[256];
+                        return cgd_refuse(r, k == -EBUSY ? CGD_ERROR_BUSY : CGD_ERROR_FAILED,
+                                          "cannot remove the cgroup of %s: %s", c->name,
+                                          cg_failure_explain(&f, d->host, buf, sizeof buf));
+                }
+        }
+        g_hash_table_steal(d->containers, c->name);
+        if (c->dir_fd >= 0)
+                (void) unlinkat(c->dir_fd, "socket", 0);
+        (void) unlinkat(d->containers_fd, c->name, AT_REMOVEDIR);
+        state_remove(d, c->name);
+        container_free(c);
+        return 0;
+}
+
+void registry_free_all(Daemon *d) {
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, d->containers);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                g_hash_table_iter_steal(&it);
+                container_free(v);
+        }
+}
+
+/* ---- restart ---- */
+
+/* The leader recorded in a state file, if it is still the same process: the same pid in the same
+ * pid namespace (a recycled pid would sit in another). */
+static int reload_leader(Container *c, GKeyFile *kf) {
+        pid_t pid = (pid_t) g_key_file_get_uint64(kf, "Container", "Leader", NULL);
+        if (pid <= 0)
+                return 0;
+        dev_t dev = g_key_file_get_uint64(kf, "Container", "PidNsDev", NULL);
+        ino_t ino = g_key_file_get_uint64(kf, "Container", "PidNsIno", NULL);
+        _cleanup_close_ int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        PidNs ns = PIDNS_NULL;
+        if (fd < 0 || pidns_of_pidfd(fd, &ns) < 0 || ns.dev != dev || ns.ino != ino) {
+                pidns_done(&ns);
+                return -ESRCH;
+        }
+        c->pidns = ns;
+        c->leader = pid;
+        c->leader_pidfd = TAKE_FD(fd);
+        if (c->pidns.level > 0)
+                (void) sd_event_add_io(c->daemon->event, &c->leader_source, c->leader_pidfd, EPOLLIN, on_leader_exit, c);
+        return 0;
+}
+
+static int reload_one(Daemon *d, const char *file) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = openat(d->state_fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        FILE *f = fd >= 0 ? fdopen(TAKE_FD(fd), "re") : NULL;
+        if (!f)
+                return -errno;
+        size_t size = 0;
+        ssize_t n = getdelim(&text, &size, '\0', f);
+        fclose(f);
+        if (n < 0 || !g_key_file_load_from_data(kf, text, (gsize) n, G_KEY_FILE_NONE, NULL))
+                return -EBADMSG;
+        g_autofree char *name = g_key_file_get_string(kf, "Container", "Name", NULL);
+        g_autofree char *cgroup = g_key_file_get_string(kf, "Container", "Cgroup", NULL);
+        g_autofree char *policy = g_key_file_get_string(kf, "Container", "Policy", NULL);
+        if (!name || !cgroup || !policy || !name_valid(name) || cg_path_validate(cgroup, CG_PATH_HOST, 0, NULL) < 0)
+                return -EBADMSG;
+        if (!policies_get(d, policy)) {
+                log_msg(LOG_WARNING, "container %s: policy '%s' is gone; using 'default' until it returns", name, policy);
+                free(policy);
+                policy = g_strdup("default");
+        }
+        Container *c = container_new(d, name, cgroup, policy);
+        if (!c)
+                return -ENOMEM;
+        c->socket_uid = (uid_t) g_key_file_get_uint64(kf, "Container", "SocketUID", NULL);
+        c->socket_gid = (gid_t) g_key_file_get_uint64(kf, "Container", "SocketGID", NULL);
+        c->own_mask = (uint32_t) g_key_file_get_uint64(kf, "Container", "OwnHierarchies", NULL);
+        uint32_t mask = (uint32_t) g_key_file_get_uint64(kf, "Container", "Hierarchies", NULL);
+        int k = cg_tree_open(d->host, cgroup, mask, false, &c->tree, NULL);
+        if (k >= 0)
+                k = reload_leader(c, kf);
+        if (k >= 0)
+                k = open_socket_dir(d, c);
+        if (k < 0) {
+                /* Its group or its pid namespace is gone: the container ended while we were away. */
+                log_msg(LOG_INFO, "container %s ended while the daemon was stopped (%s); unregistering", name,
+                        strerror(-k));
+                if (c->dir_fd >= 0)
+                        (void) unlinkat(c->dir_fd, "socket", 0);
+                (void) unlinkat(d->containers_fd, name, AT_REMOVEDIR);
+                state_remove(d, name);
+                container_free(c);
+                return 0;
+        }
+        g_hash_table_insert(d->containers, c->name, c);
+        return 1;
+}
+
+int registry_load_all(Daemon *d) {
+        int fd = openat(d->state_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!dir) {
+                safe_close(fd);
+                return -errno;
+        }
+        unsigned n = 0;
+        for (struct dirent *de; (de = readdir(dir));) {
+                size_t l = strlen(de->d_name);
+                if (de->d_name[0] == '.' || l <= strlen(STATE_SUFFIX) || !streq(de->d_name + l - strlen(STATE_SUFFIX), STATE_SUFFIX))
+                        continue;
+                int k = reload_one(d, de->d_name);
+                if (k < 0)
+                        log_msg(LOG_WARNING, "ignoring state file %s: %s", de->d_name, strerror(-k));
+                n += k > 0;
+        }
+        closedir(dir);
+        log_msg(LOG_INFO, "%u registration(s) restored", n);
+        return 0;
+}
+
+/* A root group removed behind the daemon's back (the runtime cleaned up) ends the registration. */
+int registry_check_alive(Daemon *d) {
+        GHashTableIter it;
+        gpointer v;
+        GPtrArray *gone = g_ptr_array_new();
+        g_hash_table_iter_init(&it, d->containers);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Container *c = v;
+                bool alive = false;
+                for (size_t i = 0; i < CG_HIERARCHIES_MAX && !alive; i++) {
+                        struct stat st;
+                        alive = (c->tree->hierarchies & CG_HMASK(i)) &&
+                                fstatat(c->tree->fd[i], "cgroup.procs", &st, 0) >= 0;
+                }
+                if (!alive)
+                        g_ptr_array_add(gone, c);
+        }
+        for (guint i = 0; i < gone->len; i++) {
+                Container *c = gone->pdata[i];
+                log_msg(LOG_INFO, "container %s: its root group %s is gone; unregistering", c->name, c->cgroup);
+                audit_log(d, c, "Unregister", "/", "root group removed", 0, NULL);
+                (void) registry_unregister(d, c, false, NULL);
+        }
+        g_ptr_array_free(gone, true);
+        return 0;
+}

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Sockets and connections. Every listening socket and every connection sits in one epoll set of
+ * our own, which is a single sd-event source: sd-event runs the prepare callback of every source
+ * on every loop pass, so attaching each sd-bus connection to sd-event would make each request cost
+ * O(connections). Here an idle connection costs nothing until its fd is readable.
+ *
+ * Before sd-bus reads a message, the guard peeks at its header and cuts off a connection whose
+ * next message is larger than CGD_MESSAGE_SIZE_MAX (sd-bus would allocate up to 128 MiB for it).
+ * sd-bus reads exactly one message at a time once authenticated, so after each dispatched message
+ * (the filter sees it) the next bytes on the socket are a header. A connection over its
+ * container's request rate is not read until tokens return (backpressure, not errors), and one
+ * that does not read its replies is cut off when its queue passes CGD_OUTGOING_MAX.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "daemon.h"
+
+#define DISPATCH_BATCH 16        /* messages per connection per turn, for fairness */
+#define AUTH_PEEK_MAX 1024       /* authentication lines are short */
+#define RATE_TICK_USEC 10000     /* how often throttled connections are looked at again */
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* ---- the message-size guard ---- */
+
+static uint32_t read_u32(const uint8_t *p, bool little) {
+        return little ? (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24
+                      : (uint32_t) p[3] | (uint32_t) p[2] << 8 | (uint32_t) p[1] << 16 | (uint32_t) p[0] << 24;
+}
+
+#define GUARD_EMPTY 2 /* nothing to read: sd-bus may run for its writes */
+
+/* 1: a whole header is there and the message is small enough; 0: not enough bytes yet; -EMSGSIZE
+ * or -EBADMSG: cut the connection off. */
+static int header_check(const uint8_t *h, size_t avail) {
+        if (avail < 16)
+                return 0;
+        if (h[0] != 'l' && h[0] != 'B')
+                return -EBADMSG;
+        bool little = h[0] == 'l';
+        uint64_t body = read_u32(h + 4, little), fields = read_u32(h + 12, little);
+        uint64_t total = 16 + ((fields + 7) & ~UINT64_C(7)) + body;
+        return total > CGD_MESSAGE_SIZE_MAX ? -EMSGSIZE : 1;
+}
+
+/* While authenticating, sd-bus reads lines in chunks and may read the first message's header
+ * with the final BEGIN: check that header in the peeked bytes before sd-bus sees them. */
+static int guard_auth(Conn *c) {
+        uint8_t buf[AUTH_PEEK_MAX];
+        ssize_t n = recv(c->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0)
+                return errno == EAGAIN ? GUARD_EMPTY : -errno;
+        if (n == 0)
+                return 1; /* EOF: let sd-bus see it and close */
+        uint8_t *begin = memmem(buf, (size_t) n, "BEGIN\r\n", 7);
+        if (!begin)
+                return 1;
+        size_t after = (size_t) n - (size_t) (begin + 7 - buf);
+        if (after == 0)
+                return 1;
+        return header_check(begin + 7, after);
+}
+
+static int guard(Conn *c) {
+        if (!c->running)
+                return guard_auth(c);
+        if (!c->at_boundary)
+                return 1;
+        uint8_t h[16];
+        ssize_t n = recv(c->fd, h, sizeof h, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0)
+                return errno == EAGAIN ? GUARD_EMPTY : -errno;
+        if (n == 0)
+                return 1;
+        return header_check(h, (size_t) n);
+}
+
+/* ---- rate ---- */
+
+/* Token bucket per container: RequestRate tokens a second, up to RequestBurst. */
+static bool rate_allows(Container *c) {
+        if (!c)
+                return true;
+        uint64_t now = now_usec();
+        double rate = c->policy->request_rate, burst = c->policy->request_burst;
+        c->tokens += (double) (now - c->tokens_at) * rate / 1e6;
+        if (c->tokens > burst)
+                c->tokens = burst;
+        c->tokens_at = now;
+        return c->tokens >= 1.0;
+}
+
+/* ---- connections ---- */
+
+static void conn_set_events(Conn *c, uint32_t events) {
+        if (events == c->epoll_events)
+                return;
+        struct epoll_event ev = { .events = events, .data.ptr = c };
+        if (epoll_ctl(c->daemon->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) >= 0)
+                c->epoll_events = events;
+}
+
+static void conn_free(Conn *c) {
+        Daemon *d = c->daemon;
+        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                d->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        if (c->container)
+                c->container->n_conns--;
+        budget_return_connection(&d->budget);
+        sd_bus_flush_close_unref(c->bus); /* closes c->fd */
+        free(c);
+}
+
+/* After sd-bus ran: want EPOLLOUT while it has something to write, and cut off a peer that
+ * lets its replies pile up. Returns false when the connection was freed. */
+static bool conn_update(Conn *c) {
+        uint64_t queued = 0;
+        if (sd_bus_get_n_queued_write(c->bus, &queued) >= 0 && queued > CGD_OUTGOING_MAX) {
+                log_msg(LOG_NOTICE, "cutting off a connection of %s: %" PRIu64 " replies unread",
+                        c->container ? c->container->name : "the admin socket", queued);
+                conn_free(c);
+                return false;
+        }
+        int e = sd_bus_get_events(c->bus);
+        uint32_t want = 0;
+        if (e >= 0 && (e & POLLOUT))
+                want |= EPOLLOUT;
+        if (!c->pending && rate_allows(c->container))
+                want |= EPOLLIN;
+        else
+                c->pending = true;
+        conn_set_events(c, want);
+        return true;
+}
+
+static void rate_timer_arm(Daemon *d);
+
+static void conn_dispatch(Conn *c) {
+        c->pending = false;
+        for (int i = 0; i < DISPATCH_BATCH; i++) {
+                if (c->at_boundary && c->container && !rate_allows(c->container)) {
+                        c->pending = true; /* not read until tokens return */
+                        rate_timer_arm(c->daemon);
+                        break;
+                }
+                int r = guard(c);
+                /* With nothing to read, sd-bus only runs to write what it has queued. (A header
+                 * arriving between the peek and its read would slip past the guard; the window is
+                 * a few microseconds and only open while the peer has unread replies.) */
+                if (r == 0 || (r == GUARD_EMPTY && c->started && !(sd_bus_get_events(c->bus) & POLLOUT)))
+                        break;
+                if (r < 0) {
+                        log_msg(LOG_NOTICE, "cutting off a connection of %s: %s",
+                                c->container ? c->container->name : "the admin socket",
+                                r == -EMSGSIZE ? "message larger than the limit" : strerror(-r));
+                        conn_free(c);
+                        return;
+                }
+                bool was_running = c->running;
+                if (!c->started) {
+                        /* Started only now: sd_bus_start() already reads what the peer sent,
+                         * and the guard must have seen it first. */
+                        c->started = true;
+                        r = sd_bus_start(c->bus);
+                } else
+                        r = sd_bus_process(c->bus, NULL);
+                if (r < 0 || !sd_bus_is_open(c->bus)) {
+                        conn_free(c);
+                        return;
+                }
+                if (!was_running && sd_bus_is_ready(c->bus) > 0) {
+                        c->running = true;
+                        c->at_boundary = false; /* the first message may be half read */
+                }
+                if (r == 0)
+                        break;
+        }
+        (void) conn_update(c);
+}
+
+/* Every message passes here first: it ends the partial-read state, pays for itself, and the
+ * host's machine id (sd-bus would answer Peer.GetMachineId itself) is refused. */
+static int conn_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *c = userdata;
+        c->at_boundary = true;
+        c->daemon->stats.requests++;
+        if (c->container) {
+                c->container->tokens -= 1.0;
+                c->container->requests++;
+        }
+        if (sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Peer", "GetMachineId"))
+                return sd_bus_reply_method_errorf(m, cgd_error_name(CGD_ERROR_ACCESS_DENIED),
+                                                  "GetMachineId is refused: it would reveal the host's machine id");
+        return 0;
+}
+
+static int conn_setup_bus(Conn *c) {
+        sd_id128_t id;
+        int r = sd_bus_new(&c->bus);
+        if (r >= 0)
+                r = sd_bus_set_fd(c->bus, c->fd, c->fd);
+        if (r >= 0)
+                r = sd_id128_randomize(&id);
+        if (r >= 0)
+                r = sd_bus_set_server(c->bus, 1, id);
+        if (r >= 0)
+                r = sd_bus_negotiate_fds(c->bus, true);
+        if (r >= 0)
+                r = sd_bus_add_filter(c->bus, NULL, conn_filter, c);
+        if (r >= 0)
+                r = sd_bus_add_object_vtable(c->bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                             bus_hello_vtable, c);
+        if (r >= 0)
+                r = sd_bus_add_object_vtable(c->bus, NULL, CGD_OBJECT_PATH,
+                                             c->container ? CGD_CONTAINER_INTERFACE : CGD_MANAGER_INTERFACE,
+                                             c->container ? container_vtable : manager_vtable, c);
+        return r;
+}
+
+static int conn_accept(Daemon *d, Listener *l) {
+        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+                return errno == EAGAIN ? 0 : -errno;
+        Container *ct = l->container;
+        CgdRefusal refusal = {};
+        /* Connection limits: a container may not use up the daemon's fds or memory. */
+        if (ct && ct->n_conns >= ct->policy->max_connections) {
+                log_msg(LOG_NOTICE, "refusing a connection to %s: MaxConnections=%u of policy '%s' reached", ct->name,
+                        ct->policy->max_connections, ct->policy_name);
+                safe_close(fd);
+                return 1;
+        }
+        if (budget_take_connection(&d->budget, &refusal) < 0) {
+                log_msg(LOG_NOTICE, "refusing a connection: %s", refusal.message);
+                safe_close(fd);
+                return 1;
+        }
+        Conn *c = calloc(1, sizeof(Conn));
+        if (!c) {
+                budget_return_connection(&d->budget);
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        *c = (Conn) { .kind = WATCH_CONN, .daemon = d, .container = ct, .fd = fd };
+        if (ct)
+                ct->n_conns++;
+        c->next = d->conns;
+        if (d->conns)
+                d->conns->prev = c;
+        d->conns = c;
+        d->stats.connections++;
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+        int r = conn_setup_bus(c);
+        if (r >= 0 && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                r = -errno;
+        if (r < 0) {
+                if (!c->bus)
+                        safe_close(fd);
+                conn_free(c);
+                return r;
+        }
+        c->epoll_events = EPOLLIN;
+        return 1;
+}
+
+/* ---- the loop ---- */
+
+static int on_epoll(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Daemon *d = userdata;
+        struct epoll_event evs[64];
+        int n = epoll_wait(d->epoll_fd, evs, ELEMENTSOF(evs), 0);
+        for (int i = 0; i < n; i++) {
+                WatchKind *kind = evs[i].data.ptr;
+                if (*kind == WATCH_LISTENER) {
+                        for (int k = 0; k < 64 && conn_accept(d, (Listener *) kind) > 0; k++)
+                                ;
+                } else
+                        conn_dispatch((Conn *) kind);
+        }
+        return 0;
+}
+
+static int on_rate_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+        bool again = false;
+        for (Conn *c = d->conns, *next; c; c = next) {
+                next = c->next;
+                if (!c->pending)
+                        continue;
+                if (!rate_allows(c->container)) {
+                        again = true;
+                        continue;
+                }
+                conn_dispatch(c);
+        }
+        (void) sd_event_source_set_enabled(s, again ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        if (again)
+                (void) sd_event_source_set_time_relative(s, RATE_TICK_USEC);
+        return 0;
+}
+
+static void rate_timer_arm(Daemon *d) {
+        int enabled = SD_EVENT_OFF;
+        (void) sd_event_source_get_enabled(d->rate_timer, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        (void) sd_event_source_set_time_relative(d->rate_timer, RATE_TICK_USEC);
+        (void) sd_event_source_set_enabled(d->rate_timer, SD_EVENT_ONESHOT);
+}
+
+int server_init(Daemon *d) {
+        d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (d->epoll_fd < 0)
+                return -errno;
+        int r = sd_event_add_io(d->event, &d->epoll_source, d->epoll_fd, EPOLLIN, on_epoll, d);
+        if (r >= 0)
+                r = sd_event_add_time_relative(d->event, &d->rate_timer, CLOCK_MONOTONIC, RATE_TICK_USEC, 1000,
+                                               on_rate_tick, d);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->rate_timer, SD_EVENT_OFF);
+        return r;
+}
+
+void server_done(Daemon *d) {
+        while (d->conns)
+                conn_free(d->conns);
+        d->epoll_source = sd_event_source_disable_unref(d->epoll_source);
+        d->rate_timer = sd_event_source_disable_unref(d->rate_timer);
+        d->epoll_fd = safe_close(d->epoll_fd);
+}
+
+void server_close_container_conns(Daemon *d, Container *ct) {
+        for (Conn *c = d->conns, *next; c; c = next) {
+                next = c->next;
+                if (c->container == ct)
+                        conn_free(c);
+        }
+}
+
+/* ---- listening sockets ---- */
+
+int server_listen(Daemon *d, Listener *l, int dir_fd, const char *name, uid_t uid, gid_t gid, mode_t mode) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        /* Bound through the directory fd: the path cannot be redirected by a rename or symlink. */
+        int len = snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dir_fd, name);
+        if (len < 0 || (size_t) len >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlinkat(dir_fd, name, 0);
+        int r = 0;
+        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, SOMAXCONN) < 0 ||
+            fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(dir_fd, name, mode, 0) < 0)
+                r = -errno;
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+        if (r >= 0 && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                r = -errno;
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
+        l->kind = WATCH_LISTENER;
+        l->fd = fd;
+        return 0;
+}
+
+void server_unlisten(Daemon *d, Listener *l) {
+        if (l->fd < 0)
+                return;
+        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
+        l->fd = safe_close(l->fd);
+}
+
+int server_emit_audit(Daemon *d, const char *container, const char *op, const char *path, const char *detail,
+                      const char *result) {
+        for (Conn *c = d->conns, *next; c; c = next) {
+                next = c->next;
+                if (!c->audit_subscriber)
+                        continue;
+                if (sd_bus_emit_signal(c->bus, CGD_OBJECT_PATH, CGD_MANAGER_INTERFACE, "Audit", "sssss", container,
+                                       op, path, detail, result) < 0) {
+                        conn_free(c);
+                        continue;
+                }
+                (void) conn_update(c);
+        }
+        return 0;
+}
