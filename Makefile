@@ -32,7 +32,7 @@ INTEG_SRCS := $(sort $(wildcard tests/integration/test-*.c))
 INTEG_BINS := $(INTEG_SRCS:%.c=$(BUILD)/%)
 TEST_COMMON := $(BUILD)/tests/common/testutil.o $(BUILD)/tests/common/cgfixture.o
 
-DEMO_BINS  := $(BUILD)/demo/cgd-libdemo
+DEMO_BINS  := $(BUILD)/demo/cgd-libdemo $(BUILD)/demo/cgd-demo-tool
 
 DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -62,6 +62,9 @@ $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_CO
 
 $(DAEMON): $(DAEMON_OBJS) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS))
+
+$(BUILD)/demo/cgd-demo-tool: $(BUILD)/demo/demo-tool.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/demo/cgd-libdemo: $(BUILD)/demo/libdemo.o $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS))
@@ -94,4 +97,4 @@ install: $(LIBCGD)
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)

@@ -67,6 +67,8 @@ struct Container {
         const Policy *policy;   /* owned by the daemon's policy table */
         CgTree *tree;
         uint32_t own_mask;      /* hierarchies the container manages itself: never move there */
+        bool created_root;      /* the daemon made the root (Create=true): it removes it when the
+                                 * container ends */
         PidNs pidns;            /* fixed by the leader; fd -EBADF until a leader is known */
         pid_t leader;           /* host pid of the leader, 0 until known */
         int leader_pidfd;       /* pins the leader; readable when it exits */

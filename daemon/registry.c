@@ -76,6 +76,7 @@ int registry_save(Container *c) {
         g_key_file_set_uint64(kf, "Container", "SocketGID", c->socket_gid);
         g_key_file_set_uint64(kf, "Container", "Hierarchies", c->tree->hierarchies);
         g_key_file_set_uint64(kf, "Container", "OwnHierarchies", c->own_mask);
+        g_key_file_set_boolean(kf, "Container", "CreatedRoot", c->created_root);
         if (c->leader > 0) {
                 g_key_file_set_uint64(kf, "Container", "Leader", (uint64_t) c->leader);
                 g_key_file_set_uint64(kf, "Container", "PidNsDev", c->pidns.dev);
@@ -121,13 +122,18 @@ static void container_free(Container *c) {
         free(c);
 }
 
+/* A container that ended: its groups go too if the daemon made them and they are empty. */
+static void container_ended(Container *c, const char *why) {
+        log_msg(LOG_INFO, "container %s: %s; unregistering", c->name, why);
+        audit_log(c->daemon, c, "Unregister", "/", why, 0, NULL);
+        if (!c->created_root || registry_unregister(c->daemon, c, true, NULL) < 0)
+                (void) registry_unregister(c->daemon, c, false, NULL);
+}
+
 static int on_leader_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Container *c = userdata;
-        /* The leader is the pid namespace's init: when it exits, the namespace dies with it. */
-        log_msg(LOG_INFO, "container %s: its pid namespace ended (leader %d exited); unregistering", c->name,
-                (int) c->leader);
-        audit_log(c->daemon, c, "Unregister", "/", "pid namespace ended", 0, NULL);
-        (void) registry_unregister(c->daemon, c, false, NULL);
+        /* The leader is the pid namespace's init: when it exits, the namespace dies with it (the
+         * kernel has killed and reaped every other process of it by then). */
+        container_ended(userdata, "its pid namespace ended (the leader exited)");
         return 0;
 }
 
@@ -277,6 +283,7 @@ int registry_register(Daemon *d, const char *name, const char *cgroup, const cha
         c->socket_gid = (o->set & OPT(OPT_SOCKET_GID)) ? o->u[OPT_SOCKET_GID] : 0;
         uint32_t made = 0;
         k = open_tree(d, c, o->flag[OPT_CREATE], &made, r);
+        c->created_root = made != 0;
         if (k >= 0 && (o->set & (OPT(OPT_LEADER) | OPT(OPT_LEADER_FD))))
                 k = registry_set_leader(c, o->u[OPT_LEADER], o->leader_fd, r);
         if (k >= 0)
@@ -387,6 +394,7 @@ static int reload_one(Daemon *d, const char *file) {
         c->socket_uid = (uid_t) g_key_file_get_uint64(kf, "Container", "SocketUID", NULL);
         c->socket_gid = (gid_t) g_key_file_get_uint64(kf, "Container", "SocketGID", NULL);
         c->own_mask = (uint32_t) g_key_file_get_uint64(kf, "Container", "OwnHierarchies", NULL);
+        c->created_root = g_key_file_get_boolean(kf, "Container", "CreatedRoot", NULL);
         uint32_t mask = (uint32_t) g_key_file_get_uint64(kf, "Container", "Hierarchies", NULL);
         int k = cg_tree_open(d->host, cgroup, mask, false, &c->tree, NULL);
         if (k >= 0)
@@ -447,12 +455,8 @@ int registry_check_alive(Daemon *d) {
                 if (!alive)
                         g_ptr_array_add(gone, c);
         }
-        for (guint i = 0; i < gone->len; i++) {
-                Container *c = gone->pdata[i];
-                log_msg(LOG_INFO, "container %s: its root group %s is gone; unregistering", c->name, c->cgroup);
-                audit_log(d, c, "Unregister", "/", "root group removed", 0, NULL);
-                (void) registry_unregister(d, c, false, NULL);
-        }
+        for (guint i = 0; i < gone->len; i++)
+                container_ended(gone->pdata[i], "its root group was removed");
         g_ptr_array_free(gone, true);
         return 0;
 }

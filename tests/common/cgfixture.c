@@ -92,11 +92,15 @@ static void kill_all(CgFixture *f) {
 void fixture_free(CgFixture *f) {
         if (!f)
                 return;
+        /* Thaw first: a frozen group keeps its dying processes. */
+        for (size_t i = 0; i < f->host->n_hierarchies; i++) {
+                _cleanup_strv_free_ char **groups = NULL;
+                if (!(f->hmask & CG_HMASK(i)) || cg_tree_children(f->tree, (int) i, ".", true, &groups) < 0)
+                        continue;
+                for (char **g = groups; *g; g++)
+                        (void) cg_tree_freeze(f->tree, *g, false, 1000, NULL);
+        }
         kill_all(f);
-        /* Thaw first: a frozen v1 group keeps its dying processes. */
-        int fr = cg_host_find(f->host, "freezer");
-        if (fr >= 0 && (f->hmask & CG_HMASK(fr)))
-                (void) cg_tree_freeze(f->tree, ".", false, 1000, NULL);
         CgFailure fail = {};
         int r = cg_tree_destroy(f->tree, f->hmask, true, &fail);
         if (r < 0) {
@@ -107,6 +111,12 @@ void fixture_free(CgFixture *f) {
         cg_host_free(f->host);
         free(f->path);
         free(f);
+}
+
+int fixture_teardown(void **state) {
+        fixture_free(*state);
+        *state = NULL;
+        return 0;
 }
 
 Child child_spawn(ChildFn fn, void *arg) {

@@ -29,6 +29,9 @@ CgFixture *fixture_new(const char *const *hierarchies);
 /* Kills whatever is left in the tree, removes it and every ancestor it made (cg_tree_destroy()). */
 void fixture_free(CgFixture *f);
 
+/* A cmocka teardown: fixture_free(*state). */
+int fixture_teardown(void **state);
+
 /* Forks a child that waits until fixture_go(), then runs fn(arg) and _exit()s its result. */
 typedef int (*ChildFn)(void *arg);
 typedef struct Child {

@@ -17,8 +17,11 @@
 #include "cgfixture.h"
 #include "testutil.h"
 
+/* The fixture lives in *state, so that fixture_teardown() removes it also after a failed
+ * assertion or a skip (cmocka jumps past the rest of the test). */
 #define FIXTURE_OR_SKIP(f, ...)                                                       \
         CgFixture *f = fixture_new((const char *const[]) { __VA_ARGS__, NULL });      \
+        *state = f;                                                                   \
         if (!f)                                                                       \
                 skip_because("cannot make a scratch cgroup tree here (see above)")
 
@@ -93,7 +96,6 @@ static void test_memory_max_v1(void **state) {
         child_go(&c);
         int status = child_wait(&c, 30000);
         assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-        fixture_free(f);
 }
 
 static void test_memory_swap_order_v1(void **state) {
@@ -104,7 +106,6 @@ static void test_memory_swap_order_v1(void **state) {
         if (cg_tree_has_file(f->tree, fixture_hier(f, "memory"), "s", "memory.memsw.limit_in_bytes") <= 0) {
                 CgdRefusal r = {};
                 assert_int_equal(SET(f, "s", 0, &r, "memory.swap.max=16M"), -EOPNOTSUPP);
-                fixture_free(f);
                 skip_because("swap accounting is off on this kernel (no memory.memsw.*)");
         }
         /* memsw = memory + swap. */
@@ -124,7 +125,6 @@ static void test_memory_swap_order_v1(void **state) {
         MUST_SET(f, "s", "memory.max=max");
         assert_read(f, "s", "memory.max", "max");
         assert_read(f, "s", "memory.swap.max", "max");
-        fixture_free(f);
 }
 
 static void test_cpu_v1(void **state) {
@@ -156,7 +156,6 @@ static void test_cpu_v1(void **state) {
         (void) child_wait(&c, 5000);
         MUST_SET(f, "c", "cpu.max=max");
         assert_file(f, "cpu", "c", "cpu.cfs_quota_us", "-1");
-        fixture_free(f);
 }
 
 static void test_pids_v1(void **state) {
@@ -172,7 +171,6 @@ static void test_pids_v1(void **state) {
         int status = child_wait(&c, 10000);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 4);
-        fixture_free(f);
 }
 
 static int report_affinity(void *arg) {
@@ -196,7 +194,6 @@ static void test_cpuset_v1(void **state) {
         int status = child_wait(&c, 5000);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0); /* the kernel pinned it to CPU 0 */
-        fixture_free(f);
 }
 
 /* The first disk of the machine as MAJ:MIN (from /sys/block/NAME/dev), loop and ram devices
@@ -218,7 +215,6 @@ static void test_io_v1(void **state) {
                 skip_because("io is on cgroup v2 here (VM lane)");
         char dev[32];
         if (!block_device(dev)) {
-                fixture_free(f);
                 skip_because("no block device in /sys/block");
         }
         make_group(f, "io");
@@ -234,7 +230,6 @@ static void test_io_v1(void **state) {
         snprintf(kv, sizeof kv, "io.max=%s rbps=max", dev);
         MUST_SET(f, "io", kv);
         assert_file(f, "blkio", "io", "blkio.throttle.read_bps_device", "");
-        fixture_free(f);
 }
 
 static void test_v1_not_supported(void **state) {
@@ -249,7 +244,6 @@ static void test_v1_not_supported(void **state) {
                 assert_int_equal(r.error, CGD_ERROR_NOT_SUPPORTED);
                 assert_non_null(strstr(r.message, "no cgroup v1 equivalent"));
         }
-        fixture_free(f);
 }
 
 /* ---- whole requests ---- */
@@ -271,7 +265,6 @@ static void test_rollback_mid_set(void **state) {
         assert_read(f, "r", "pids.max", "50");
         _cleanup_free_ char *cpus_after = file(f, "cpuset", "r", "cpuset.cpus");
         assert_string_equal(cpus_after, cpus_before);
-        fixture_free(f);
 }
 
 static void test_below_usage(void **state) {
@@ -301,7 +294,6 @@ static void test_below_usage(void **state) {
         (void) child_wait(&c, 5000);
         close(ready[0]);
         close(ready[1]);
-        fixture_free(f);
 }
 
 static void test_request_errors(void **state) {
@@ -314,20 +306,19 @@ static void test_request_errors(void **state) {
         assert_true(SET(f, "nosuch", 0, &r, "pids.max=5") < 0);
         assert_int_equal(r.error, CGD_ERROR_NOT_FOUND);
         assert_read(f, "e", "pids.max", "max");
-        fixture_free(f);
 }
 
 static const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_memory_max_v1),
-        cmocka_unit_test(test_memory_swap_order_v1),
-        cmocka_unit_test(test_cpu_v1),
-        cmocka_unit_test(test_pids_v1),
-        cmocka_unit_test(test_cpuset_v1),
-        cmocka_unit_test(test_io_v1),
-        cmocka_unit_test(test_v1_not_supported),
-        cmocka_unit_test(test_rollback_mid_set),
-        cmocka_unit_test(test_below_usage),
-        cmocka_unit_test(test_request_errors),
+        cmocka_unit_test_teardown(test_memory_max_v1, fixture_teardown),
+        cmocka_unit_test_teardown(test_memory_swap_order_v1, fixture_teardown),
+        cmocka_unit_test_teardown(test_cpu_v1, fixture_teardown),
+        cmocka_unit_test_teardown(test_pids_v1, fixture_teardown),
+        cmocka_unit_test_teardown(test_cpuset_v1, fixture_teardown),
+        cmocka_unit_test_teardown(test_io_v1, fixture_teardown),
+        cmocka_unit_test_teardown(test_v1_not_supported, fixture_teardown),
+        cmocka_unit_test_teardown(test_rollback_mid_set, fixture_teardown),
+        cmocka_unit_test_teardown(test_below_usage, fixture_teardown),
+        cmocka_unit_test_teardown(test_request_errors, fixture_teardown),
 };
 
 TEST_MAIN(tests, NULL, NULL)

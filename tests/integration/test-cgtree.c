@@ -17,8 +17,11 @@
 #include "cgfixture.h"
 #include "testutil.h"
 
+/* The fixture lives in *state, so that fixture_teardown() removes it also after a failed
+ * assertion or a skip (cmocka jumps past the rest of the test). */
 #define FIXTURE_OR_SKIP(f, ...)                                                       \
         CgFixture *f = fixture_new((const char *const[]) { __VA_ARGS__, NULL });      \
+        *state = f;                                                                   \
         if (!f)                                                                       \
                 skip_because("cannot make a scratch cgroup tree here (see above)")
 
@@ -84,7 +87,6 @@ static void test_pids_max_stops_sixth_task(void **state) {
         assert_int_equal(WEXITSTATUS(status), 4);
         _cleanup_free_ char *events = read_ctl(f, "pids", "limited", "pids.events");
         assert_true(kv_get(events, "max") >= 6);
-        fixture_free(f);
 }
 
 static void test_memory_limit_stops_hog(void **state) {
@@ -107,7 +109,6 @@ static void test_memory_limit_stops_hog(void **state) {
         assert_true(kv_get(oom, "oom_kill") >= 1);
         _cleanup_free_ char *max = read_ctl(f, "memory", "hog", "memory.max_usage_in_bytes");
         assert_true(atoll(max) <= 33554432);
-        fixture_free(f);
 }
 
 static void test_cpu_quota_throttles(void **state) {
@@ -129,7 +130,6 @@ static void test_cpu_quota_throttles(void **state) {
         /* 500 ms of spinning at 20% of one CPU: throttled in most of the ~5 periods. */
         assert_true(kv_get(stat, "nr_throttled") >= 2);
         assert_true(kv_get(stat, "throttled_time") > 0);
-        fixture_free(f);
 }
 
 /* ---- moves, listing, freezing, killing ---- */
@@ -161,7 +161,6 @@ static void test_move_and_list(void **state) {
         assert_true(proc_in(f, c.pid, pidsh, "app/web"));
         (void) kill(c.pid, SIGKILL);
         (void) child_wait(&c, 5000);
-        fixture_free(f);
 }
 
 static int count_forever(void *arg) {
@@ -202,11 +201,9 @@ static void test_freeze_unified(void **state) {
         int u = fixture_hier(f, "unified");
         make_group(f, "probe", CG_HMASK(u));
         if (cg_tree_has_file(f->tree, u, "probe", "cgroup.freeze") <= 0) {
-                fixture_free(f);
                 skip_because("this kernel's cgroup2 has no cgroup.freeze (before 5.2)");
         }
         freeze_and_thaw(f, CG_HMASK(u));
-        fixture_free(f);
 }
 
 static void test_freeze_v1_freezer(void **state) {
@@ -215,7 +212,6 @@ static void test_freeze_v1_freezer(void **state) {
         if (f->host->hierarchies[fr].version != 1)
                 skip_because("no v1 freezer hierarchy here");
         freeze_and_thaw(f, CG_HMASK(fr)); /* no unified in the tree: the v1 freezer must do it */
-        fixture_free(f);
 }
 
 static int fork_and_wait(void *arg) {
@@ -257,13 +253,11 @@ static void kill_group(CgFixture *f, const char *fallback, int sig) {
 static void test_kill_unified(void **state) {
         FIXTURE_OR_SKIP(f, "unified");
         kill_group(f, "unified", SIGKILL); /* cgroup.kill */
-        fixture_free(f);
 }
 
 static void test_kill_v1_pidfds(void **state) {
         FIXTURE_OR_SKIP(f, "pids", "freezer");
         kill_group(f, "pids", SIGTERM); /* pidfds, with the group frozen meanwhile */
-        fixture_free(f);
 }
 
 /* ---- structure: create, list, remove, rollback ---- */
@@ -308,7 +302,6 @@ static void test_create_list_remove(void **state) {
                         assert_false(exists_in(f, i, "a/b"));
                         assert_true(exists_in(f, i, "a/x"));
                 }
-        fixture_free(f);
 }
 
 static void test_remove_busy_changes_nothing(void **state) {
@@ -328,7 +321,6 @@ static void test_remove_busy_changes_nothing(void **state) {
                         assert_true(exists_in(f, i, "busy/leaf"));
         (void) kill(c.pid, SIGKILL);
         (void) child_wait(&c, 5000);
-        fixture_free(f);
 }
 
 static void test_create_rolls_back(void **state) {
@@ -352,7 +344,6 @@ static void test_create_rolls_back(void **state) {
                 if (f->hmask & CG_HMASK(i))
                         assert_false(exists_in(f, i, "x"));
         write_ctl(f, "unified", ".", "cgroup.max.descendants", "max");
-        fixture_free(f);
 }
 
 static void test_cpuset_v1_inherits(void **state) {
@@ -378,7 +369,6 @@ static void test_cpuset_v1_inherits(void **state) {
         assert_non_null(strstr(cg_failure_explain(&fail, f->host, buf, sizeof buf), "no CPUs"));
         (void) kill(c.pid, SIGKILL);
         (void) child_wait(&c, 5000);
-        fixture_free(f);
 }
 
 static void test_memory_below_usage_busy(void **state) {
@@ -404,7 +394,6 @@ static void test_memory_below_usage_busy(void **state) {
         (void) child_wait(&c, 5000);
         close(ready[0]);
         close(ready[1]);
-        fixture_free(f);
 }
 
 static void test_never_leaves_the_tree(void **state) {
@@ -427,24 +416,23 @@ static void test_never_leaves_the_tree(void **state) {
         CgTree *t = NULL;
         assert_int_equal(cg_tree_open(f->host, "/a/../b", f->hmask, true, &t, &fail), -EINVAL);
         assert_null(t);
-        fixture_free(f);
 }
 
 static const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pids_max_stops_sixth_task),
-        cmocka_unit_test(test_memory_limit_stops_hog),
-        cmocka_unit_test(test_cpu_quota_throttles),
-        cmocka_unit_test(test_move_and_list),
-        cmocka_unit_test(test_freeze_unified),
-        cmocka_unit_test(test_freeze_v1_freezer),
-        cmocka_unit_test(test_kill_unified),
-        cmocka_unit_test(test_kill_v1_pidfds),
-        cmocka_unit_test(test_create_list_remove),
-        cmocka_unit_test(test_remove_busy_changes_nothing),
-        cmocka_unit_test(test_create_rolls_back),
-        cmocka_unit_test(test_cpuset_v1_inherits),
-        cmocka_unit_test(test_memory_below_usage_busy),
-        cmocka_unit_test(test_never_leaves_the_tree),
+        cmocka_unit_test_teardown(test_pids_max_stops_sixth_task, fixture_teardown),
+        cmocka_unit_test_teardown(test_memory_limit_stops_hog, fixture_teardown),
+        cmocka_unit_test_teardown(test_cpu_quota_throttles, fixture_teardown),
+        cmocka_unit_test_teardown(test_move_and_list, fixture_teardown),
+        cmocka_unit_test_teardown(test_freeze_unified, fixture_teardown),
+        cmocka_unit_test_teardown(test_freeze_v1_freezer, fixture_teardown),
+        cmocka_unit_test_teardown(test_kill_unified, fixture_teardown),
+        cmocka_unit_test_teardown(test_kill_v1_pidfds, fixture_teardown),
+        cmocka_unit_test_teardown(test_create_list_remove, fixture_teardown),
+        cmocka_unit_test_teardown(test_remove_busy_changes_nothing, fixture_teardown),
+        cmocka_unit_test_teardown(test_create_rolls_back, fixture_teardown),
+        cmocka_unit_test_teardown(test_cpuset_v1_inherits, fixture_teardown),
+        cmocka_unit_test_teardown(test_memory_below_usage_busy, fixture_teardown),
+        cmocka_unit_test_teardown(test_never_leaves_the_tree, fixture_teardown),
 };
 
 TEST_MAIN(tests, NULL, NULL)

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Workloads for the README's demo, run inside the demo container: "forks N" forks N children
+ * that wait (and says how many forks the kernel allowed), "spin MS" burns CPU for MS ms.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int forks(int n) {
+        int made = 0;
+        for (int i = 0; i < n; i++) {
+                pid_t p = fork();
+                if (p == 0) {
+                        pause();
+                        _exit(0);
+                }
+                if (p > 0)
+                        made++;
+                else
+                        printf("  fork %d refused: %s\n", i + 1, strerror(errno));
+        }
+        printf("  %d of %d forks allowed\n", made, n);
+        return 0;
+}
+
+static int spin(long ms) {
+        struct timespec start, now;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        do
+                clock_gettime(CLOCK_MONOTONIC, &now);
+        while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        if (argc == 3 && strcmp(argv[1], "forks") == 0)
+                return forks(atoi(argv[2]));
+        if (argc == 3 && strcmp(argv[1], "spin") == 0)
+                return spin(atol(argv[2]));
+        fprintf(stderr, "usage: cgd-demo-tool forks N | spin MS\n");
+        return 2;
+}
