@@ -61,7 +61,7 @@ $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_CO
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
 
 $(DAEMON): $(DAEMON_OBJS) $(LIBCGD)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(PKGS))
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(shell pkg-config --libs $(PKGS))
 
 $(BUILD)/demo/cgd-demo-tool: $(BUILD)/demo/demo-tool.o
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -91,8 +91,10 @@ demo: deps
 	$(MAKE) all
 	demo/run.sh $(BUILD)
 
-install: $(LIBCGD)
-	install -Dm0644 $(LIBCGD) $(DESTDIR)$(PREFIX)/lib/cgdelegate/libcgd.a
+install: $(LIBCGD) $(DAEMON)
+	install -Dm0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/cgdelegated
+	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/policies systemd-units/policies/*.conf
+	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/protocol protocol/*.xml
 
 clean:
 	rm -rf build build-asan

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "cgpath.h"
 #include "daemon.h"
 
 #define FREEZE_TIMEOUT_MS 2000
@@ -63,6 +64,76 @@ static int need_leader(const Container *c, const char *op, CgdRefusal *r) {
                 return 0;
         return cgd_refuse(r, CGD_ERROR_NOT_SUPPORTED,
                           "%s needs the container's pid namespace, and its runtime has not set a leader yet", op);
+}
+
+/* ---- slow requests, run by the worker (worker.c) ---- */
+
+typedef struct SlowOp {
+        char *path;          /* as the client wrote it */
+        const char *rel;     /* into path */
+        const char *op;
+        char detail[512];
+        KnobValue *values;   /* SetProperties */
+        size_t n;
+        ApplyFlags flags;
+        bool frozen;         /* Freeze / Thaw */
+        int sig, hier;       /* Kill */
+        size_t killed;
+} SlowOp;
+
+static int run_set(Job *j) {
+        SlowOp *o = j->data;
+        return apply_properties(j->container->tree, o->rel, o->values, o->n, o->flags, &j->refusal);
+}
+
+static int run_freeze(Job *j) {
+        SlowOp *o = j->data;
+        CgFailure f = {};
+        int k = cg_tree_freeze(j->container->tree, o->rel, o->frozen, FREEZE_TIMEOUT_MS, &f);
+        return k < 0 ? tree_refusal(j->container, k, &f, o->path, &j->refusal) : 0;
+}
+
+static int run_kill(Job *j) {
+        SlowOp *o = j->data;
+        CgFailure f = {};
+        int k = cg_tree_kill(j->container->tree, o->rel, o->sig, o->hier, &o->killed, &f);
+        if (k >= 0)
+                snprintf(o->detail, sizeof o->detail, "signal %d, %zu processes", o->sig, o->killed);
+        return k < 0 ? tree_refusal(j->container, k, &f, o->path, &j->refusal) : 0;
+}
+
+static void finish_slow(Job *j) {
+        SlowOp *o = j->data;
+        Daemon *d = j->container->daemon;
+        audit_log(d, j->container, o->op, o->path, o->detail, j->result, &j->refusal);
+        if (j->result < 0 && j->conn)
+                (void) bus_refuse(j->message, j->conn, &j->refusal);
+        else if (j->result >= 0)
+                (void) sd_bus_reply_method_return(j->message, "");
+        free(o->values);
+        free(o->path);
+        free(o);
+}
+
+/* Hands the request to the worker; the reply is sent when it is done. */
+static int submit_slow(sd_bus_message *m, Conn *conn, int (*run)(Job *), SlowOp *proto) {
+        Job *j = calloc(1, sizeof(Job));
+        SlowOp *o = malloc(sizeof(SlowOp));
+        char *path = strdup(proto->path);
+        if (!j || !o || !path) {
+                free(j);
+                free(o);
+                free(path);
+                free(proto->values);
+                return -ENOMEM;
+        }
+        *o = *proto;
+        o->path = path;
+        o->rel = cg_path_relative(path);
+        *j = (Job) { .container = conn->container, .conn = conn, .message = m, .run = run, .finish = finish_slow,
+                     .data = o };
+        worker_submit(j);
+        return 1;
 }
 
 /* Processes of the group that are not the container's (a runtime's supervisor may sit in its
@@ -235,20 +306,25 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
                 k = bus_read_options(m, OPT(OPT_ALLOW_BELOW_USAGE) | OPT(OPT_ALLOW_MIGRATE), &o, &r);
         if (k >= 0)
                 k = bus_parse_values(pairs, n, c->policy, path, depth, &values, &r);
-        if (k >= 0)
-                k = apply_properties(c->tree, rel, values, n,
-                                     (o.flag[OPT_ALLOW_BELOW_USAGE] ? APPLY_ALLOW_BELOW_USAGE : 0) |
-                                     (o.flag[OPT_ALLOW_MIGRATE] ? APPLY_ALLOW_MIGRATE : 0), &r);
-        char detail[512] = "";
-        for (size_t i = 0, len = 0; i < n && len < sizeof detail; i++)
-                len += (size_t) snprintf(detail + len, sizeof detail - len, "%s%s=%s", i ? " " : "", pairs[i][0],
-                                         pairs[i][1]);
+        ApplyFlags flags = (o.flag[OPT_ALLOW_BELOW_USAGE] ? APPLY_ALLOW_BELOW_USAGE : 0) |
+                           (o.flag[OPT_ALLOW_MIGRATE] ? APPLY_ALLOW_MIGRATE : 0);
+        SlowOp slow = { .path = (char *) path, .op = "SetProperties", .n = n, .flags = flags };
+        for (size_t i = 0, len = 0; i < n && len < sizeof slow.detail; i++)
+                len += (size_t) snprintf(slow.detail + len, sizeof slow.detail - len, "%s%s=%s", i ? " " : "",
+                                         pairs[i][0], pairs[i][1]);
         for (size_t i = 0; i < n; i++) {
                 free(pairs[i][0]);
                 free(pairs[i][1]);
         }
         bus_options_done(&o);
-        return finish(m, conn, "SetProperties", path, detail, k, &r);
+        /* Only a write the client allowed to reclaim or migrate can be slow; the rest is quick. */
+        if (k >= 0 && flags) {
+                slow.values = TAKE_PTR(values);
+                return submit_slow(m, conn, run_set, &slow);
+        }
+        if (k >= 0)
+                k = apply_properties(c->tree, rel, values, n, flags, &r);
+        return finish(m, conn, "SetProperties", path, slow.detail, k, &r);
 }
 
 static int method_get_properties(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -406,13 +482,9 @@ static int freeze_common(sd_bus_message *m, Conn *conn, bool frozen) {
                 k = need_leader(c, op, &r);
         if (k >= 0 && frozen)
                 k = check_only_own(c, rel, path, op, &r);
-        if (k >= 0) {
-                CgFailure f = {};
-                k = cg_tree_freeze(c->tree, rel, frozen, FREEZE_TIMEOUT_MS, &f);
-                if (k < 0)
-                        tree_refusal(c, k, &f, path, &r);
-        }
         bus_options_done(&o);
+        if (k >= 0)
+                return submit_slow(m, conn, run_freeze, &(SlowOp) { .path = (char *) path, .op = op, .frozen = frozen });
         return finish(m, conn, op, path, "", k, &r);
 }
 
@@ -432,7 +504,6 @@ static int method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         unsigned depth = 0;
         int32_t sig = 0;
         BusOptions o = {};
-        size_t n = 0;
         int k = read_path(m, c, &path, &rel, &depth, &r);
         if (k >= 0)
                 k = sd_bus_message_read(m, "i", &sig);
@@ -446,15 +517,12 @@ static int method_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 k = need_leader(c, "Kill", &r);
         if (k >= 0)
                 k = check_only_own(c, rel, path, "Kill", &r);
-        if (k >= 0) {
-                CgFailure f = {};
-                k = cg_tree_kill(c->tree, rel, sig, primary_hier(c), &n, &f);
-                if (k < 0)
-                        tree_refusal(c, k, &f, path, &r);
-        }
         bus_options_done(&o);
-        char detail[64];
-        snprintf(detail, sizeof detail, "signal %d, %zu processes", sig, n);
+        if (k >= 0)
+                return submit_slow(m, conn, run_kill,
+                                   &(SlowOp) { .path = (char *) path, .op = "Kill", .sig = sig, .hier = primary_hier(c) });
+        char detail[32];
+        snprintf(detail, sizeof detail, "signal %d", sig);
         return finish(m, conn, "Kill", path, detail, k, &r);
 }
 

@@ -31,6 +31,20 @@
 typedef struct Daemon Daemon;
 typedef struct Container Container;
 typedef struct Conn Conn;
+typedef struct Job Job;
+
+/* A slow request, run by the worker thread (worker.c). */
+struct Job {
+        Container *container;
+        Conn *conn;                 /* NULL once the connection is gone */
+        sd_bus_message *message;    /* the call, to reply to */
+        int (*run)(Job *j);         /* on the worker thread: cgroupfs only */
+        void (*finish)(Job *j);     /* on the loop: reply and audit */
+        int result;
+        CgdRefusal refusal;
+        void *data;                 /* what run() needs, freed by finish() */
+        Job *next;
+};
 
 typedef enum ListenerKind { LISTENER_ADMIN, LISTENER_CONTAINER } ListenerKind;
 
@@ -81,6 +95,8 @@ struct Container {
         double tokens;          /* request rate: token bucket */
         uint64_t tokens_at;     /* CLOCK_MONOTONIC usec of the last refill */
         uint64_t requests, refusals;
+        Job *job;               /* a slow request in progress: the container is not read meanwhile */
+        const char *end_reason; /* it ended while a job ran: unregister when the job is done */
 };
 
 typedef struct Stats {
@@ -98,7 +114,7 @@ struct Daemon {
         GHashTable *containers;   /* name -> Container* */
         Listener admin;
         int epoll_fd;
-        sd_event_source *epoll_source, *pending_source, *rate_timer;
+        sd_event_source *epoll_source, *pending_source, *rate_timer, *worker_source;
         Conn *conns;
         Budget budget;
         Stats stats;
@@ -114,6 +130,12 @@ void server_unlisten(Daemon *d, Listener *l);
 void server_close_container_conns(Daemon *d, Container *c);
 int server_emit_audit(Daemon *d, const char *container, const char *op, const char *path, const char *detail,
                       const char *result);
+
+/* worker.c */
+int worker_init(Daemon *d);
+void worker_done(Daemon *d);
+void worker_submit(Job *j);
+void server_resume_container(Daemon *d, Container *c);
 
 /* bus-common.c: what both interfaces share. */
 typedef enum BusOption {
@@ -167,6 +189,7 @@ int registry_save(Container *c);
 void registry_free_all(Daemon *d);
 uint32_t registry_move_mask(const Container *c);
 int registry_check_alive(Daemon *d);
+void registry_container_ended(Container *c, const char *why);
 
 /* policies.c */
 int policies_load(Daemon *d, char **ret_error);

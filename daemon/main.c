@@ -184,6 +184,8 @@ static int setup(Daemon *d) {
                 r = setup_event(d);
         if (r >= 0)
                 r = server_init(d);
+        if (r >= 0)
+                r = worker_init(d);
         if (r < 0)
                 return r;
         (void) registry_load_all(d);
@@ -217,6 +219,7 @@ static int run(void) {
                 r = sd_event_loop(d.event);
         }
         /* Sockets of registered containers stay on disk: a restart re-creates them in place. */
+        worker_done(&d);
         registry_free_all(&d);
         server_unlisten(&d, &d.admin);
         server_done(&d);

@@ -124,6 +124,11 @@ static void container_free(Container *c) {
 
 /* A container that ended: its groups go too if the daemon made them and they are empty. */
 static void container_ended(Container *c, const char *why) {
+        if (c->job) { /* the worker is using the tree: end it when the job is done */
+                c->end_reason = why;
+                c->leader_source = sd_event_source_disable_unref(c->leader_source);
+                return;
+        }
         log_msg(LOG_INFO, "container %s: %s; unregistering", c->name, why);
         audit_log(c->daemon, c, "Unregister", "/", why, 0, NULL);
         if (!c->created_root || registry_unregister(c->daemon, c, true, NULL) < 0)
@@ -312,7 +317,13 @@ int registry_register(Daemon *d, const char *name, const char *cgroup, const cha
         return 0;
 }
 
+void registry_container_ended(Container *c, const char *why) {
+        container_ended(c, why);
+}
+
 int registry_unregister(Daemon *d, Container *c, bool remove_cgroup, CgdRefusal *r) {
+        if (c->job)
+                return cgd_refuse(r, CGD_ERROR_BUSY, "container %s has a request in progress; try again", c->name);
         if (remove_cgroup) {
                 CgFailure f = {};
                 int k = cg_tree_destroy(c->tree, c->tree->hierarchies, true, &f);
@@ -446,7 +457,7 @@ int registry_check_alive(Daemon *d) {
         g_hash_table_iter_init(&it, d->containers);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
                 Container *c = v;
-                bool alive = false;
+                bool alive = c->job != NULL; /* looked at again after the job */
                 for (size_t i = 0; i < CG_HIERARCHIES_MAX && !alive; i++) {
                         struct stat st;
                         alive = (c->tree->hierarchies & CG_HMASK(i)) &&

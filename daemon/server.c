@@ -92,6 +92,8 @@ static int guard(Conn *c) {
 static bool rate_allows(Container *c) {
         if (!c)
                 return true;
+        if (c->job) /* a slow request of this container is running: its next ones wait */
+                return false;
         uint64_t now = now_usec();
         double rate = c->policy->request_rate, burst = c->policy->request_burst;
         c->tokens += (double) (now - c->tokens_at) * rate / 1e6;
@@ -122,6 +124,8 @@ static void conn_free(Conn *c) {
                 c->next->prev = c->prev;
         if (c->container)
                 c->container->n_conns--;
+        if (c->container && c->container->job && c->container->job->conn == c)
+                c->container->job->conn = NULL;
         budget_return_connection(&d->budget);
         sd_bus_flush_close_unref(c->bus); /* closes c->fd */
         free(c);
@@ -155,8 +159,9 @@ static void conn_dispatch(Conn *c) {
         c->pending = false;
         for (int i = 0; i < DISPATCH_BATCH; i++) {
                 if (c->at_boundary && c->container && !rate_allows(c->container)) {
-                        c->pending = true; /* not read until tokens return */
-                        rate_timer_arm(c->daemon);
+                        c->pending = true; /* not read until tokens return, or its job is done */
+                        if (!c->container->job)
+                                rate_timer_arm(c->daemon);
                         break;
                 }
                 int r = guard(c);
@@ -301,8 +306,8 @@ static int on_rate_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         bool again = false;
         for (Conn *c = d->conns, *next; c; c = next) {
                 next = c->next;
-                if (!c->pending)
-                        continue;
+                if (!c->pending || (c->container && c->container->job))
+                        continue; /* a container with a job is resumed when the job is done */
                 if (!rate_allows(c->container)) {
                         again = true;
                         continue;
@@ -343,6 +348,17 @@ void server_done(Daemon *d) {
         d->epoll_source = sd_event_source_disable_unref(d->epoll_source);
         d->rate_timer = sd_event_source_disable_unref(d->rate_timer);
         d->epoll_fd = safe_close(d->epoll_fd);
+}
+
+/* A container's job finished: read its connections again. */
+void server_resume_container(Daemon *d, Container *ct) {
+        for (Conn *c = d->conns, *next; c; c = next) {
+                next = c->next;
+                if (c->container == ct && c->pending)
+                        conn_dispatch(c);
+                else if (c->container == ct)
+                        (void) conn_update(c);
+        }
 }
 
 void server_close_container_conns(Daemon *d, Container *ct) {

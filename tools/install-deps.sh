@@ -1,10 +1,11 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs the Debian 12 packages cgdelegate needs to build and test, when any is missing.
 # Needs root only when something is missing; says what it would install otherwise.
 set -eu
 pkgs=(gcc make pkg-config libc6-dev perl
       libsystemd-dev libcap-ng-dev libglib2.0-dev
-      libcmocka-dev)
+      libcmocka-dev systemd util-linux procps python3)
 missing=()
 for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
