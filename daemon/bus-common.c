@@ -43,7 +43,6 @@ static const struct {
         [OPT_REMOVE_CGROUP] = { "RemoveCgroup", 'b' },
         [OPT_ALLOW_BELOW_USAGE] = { "AllowBelowUsage", 'b' },
         [OPT_ALLOW_MIGRATE] = { "AllowMigrate", 'b' },
-        [OPT_TIMEOUT_MSEC] = { "TimeoutMSec", 'u' },
 };
 
 static int option_lookup(const char *key, uint32_t allowed) {

@@ -149,7 +149,6 @@ typedef enum BusOption {
         OPT_REMOVE_CGROUP,   /* b */
         OPT_ALLOW_BELOW_USAGE, /* b */
         OPT_ALLOW_MIGRATE,   /* b */
-        OPT_TIMEOUT_MSEC,    /* u */
         _OPT_MAX,
 } BusOption;
 #define OPT(o) (UINT32_C(1) << (o))

@@ -440,6 +440,7 @@ cleanup() {
         teardown
         # Whatever reached stderr outside a test (bash's notes on killed jobs are expected).
         grep -v -e ' Killed ' -e '^$' "$T/stderr" 2>/dev/null | sed 's/^/# stderr: /'
+        [ -z "${CGD_TEST_LOG:-}" ] || cp "$LOG" "$CGD_TEST_LOG" # the daemon's log, to look at afterwards
         no_leftovers >/dev/null || { echo "# cleanup: left behind:"; no_leftovers | sed 's/^/#   /'; }
         rm -rf "$T"
         T=
