@@ -30,6 +30,7 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
 INTEG_SRCS := $(sort $(wildcard tests/integration/test-*.c))
 INTEG_BINS := $(INTEG_SRCS:%.c=$(BUILD)/%)
+INTEG_SCRIPTS := $(sort $(wildcard tests/integration/test-*.sh))
 TEST_COMMON := $(BUILD)/tests/common/testutil.o $(BUILD)/tests/common/cgfixture.o
 
 DEMO_BINS  := $(BUILD)/demo/cgd-libdemo $(BUILD)/demo/cgd-demo-tool
@@ -80,8 +81,8 @@ check: deps
 check-unit: $(UNIT_BINS)
 	tests/run-tap $(UNIT_BINS)
 
-check-integration: $(INTEG_BINS)
-	tests/run-tap $(INTEG_BINS)
+check-integration: $(INTEG_BINS) $(DAEMON)
+	CGD_DAEMON=$(abspath $(DAEMON)) tests/run-tap $(INTEG_BINS) $(INTEG_SCRIPTS)
 
 check-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 all

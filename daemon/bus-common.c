@@ -78,9 +78,11 @@ static int read_one_option(sd_bus_message *m, int o, BusOptions *ret) {
                 r = sd_bus_message_read(m, "v", sig, &fd);
                 if (r < 0)
                         return r;
-                safe_close(ret->leader_fd);
                 ret->leader_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-                return ret->leader_fd < 0 ? -errno : r;
+                if (ret->leader_fd < 0)
+                        return -errno;
+                ret->set |= OPT(OPT_LEADER_FD); /* owned from here, even if a later option fails */
+                return r;
         default:
                 r = sd_bus_message_enter_container(m, 'v', "a(ss)");
                 if (r <= 0)
@@ -126,7 +128,10 @@ int bus_read_options(sd_bus_message *m, uint32_t allowed, BusOptions *ret, CgdRe
 }
 
 void bus_options_done(BusOptions *o) {
-        o->leader_fd = safe_close(o->leader_fd);
+        /* Only an fd this request passed is ours to close: a zeroed BusOptions says fd 0. */
+        if (o->set & OPT(OPT_LEADER_FD))
+                o->leader_fd = safe_close(o->leader_fd);
+        o->set &= ~OPT(OPT_LEADER_FD);
         for (size_t i = 0; i < o->n_props; i++) {
                 free(o->props[i][0]);
                 free(o->props[i][1]);
@@ -215,6 +220,9 @@ int bus_reply_properties(sd_bus_message *m, Conn *conn, CgTree *t, const char *r
                 _cleanup_free_ char *value = NULL;
                 if (!info)
                         k = cgd_refuse(&refusal, CGD_ERROR_INVALID_PROPERTY, "'%.64s' is not a property", *key);
+                else if (!(allowed & KNOB_MASK(info->id)))
+                        k = cgd_refuse(&refusal, CGD_ERROR_ACCESS_DENIED, "%s is not in this container's AllowedProperties",
+                                       *key);
                 else
                         k = apply_read(t, rel, info->id, &value, &refusal);
                 if (k < 0)

@@ -8,6 +8,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 
 #include "cgpath.h"
 #include "daemon.h"
@@ -137,19 +138,21 @@ static int submit_slow(sd_bus_message *m, Conn *conn, int (*run)(Job *), SlowOp 
 }
 
 /* Processes of the group that are not the container's (a runtime's supervisor may sit in its
- * v1 groups): Freeze and Kill must not reach them. */
+ * groups): Freeze and Kill must not reach them. Every hierarchy of the tree is looked at, since
+ * freezing and killing may act in cgroup2 as well as in the v1 hierarchies. */
 static int check_only_own(Container *c, const char *rel, const char *path, const char *op, CgdRefusal *r) {
-        _cleanup_free_ pid_t *pids = NULL;
-        size_t n = 0;
-        int k = cg_tree_procs(c->tree, primary_hier(c), rel, true, &pids, &n);
-        if (k < 0)
-                return tree_refusal(c, k, NULL, path, r);
-        for (size_t i = 0; i < n; i++) {
-                pid_t ns_pid;
-                if (proc_pid_in_ns(pids[i], &c->pidns, &ns_pid) < 0)
-                        return cgd_refuse(r, CGD_ERROR_ACCESS_DENIED,
-                                          "%s on %s is refused: the group holds a process that is not the container's",
-                                          op, path);
+        for (int h = 0; h < (int) c->daemon->host->n_hierarchies; h++) {
+                _cleanup_free_ pid_t *pids = NULL;
+                size_t n = 0;
+                if (!(c->tree->hierarchies & CG_HMASK(h)) || cg_tree_procs(c->tree, h, rel, true, &pids, &n) < 0)
+                        continue; /* the group may exist in some hierarchies only */
+                for (size_t i = 0; i < n; i++) {
+                        pid_t ns_pid;
+                        if (proc_pid_in_ns(pids[i], &c->pidns, &ns_pid) < 0)
+                                return cgd_refuse(r, CGD_ERROR_ACCESS_DENIED,
+                                                  "%s on %s is refused: the group holds a process that is not the "
+                                                  "container's", op, path);
+                }
         }
         return 0;
 }
@@ -214,7 +217,8 @@ static int method_create_group(sd_bus_message *m, void *userdata, sd_bus_error *
                 if (k < 0) {
                         budget_return_groups(&c->daemon->budget, missing);
                         tree_refusal(c, k, &f, path, &r);
-                }
+                } else
+                        c->groups += missing;
         }
         bus_options_done(&o);
         audit_log(conn->daemon, c, "CreateGroup", path, k < 0 ? "" : created ? "created" : "exists", k, &r);
@@ -249,8 +253,11 @@ static int method_remove_group(sd_bus_message *m, void *userdata, sd_bus_error *
                                    recursive ? "processes" : "processes or child groups (pass recursive=true for children)");
                 else if (k < 0)
                         tree_refusal(c, k, &f, path, &r);
-                else
-                        budget_return_groups(&c->daemon->budget, before - count_groups(c));
+                else {
+                        unsigned removed = before - count_groups(c);
+                        budget_return_groups(&c->daemon->budget, removed);
+                        c->groups -= removed < c->groups ? removed : c->groups;
+                }
         }
         bus_options_done(&o);
         return finish(m, conn, "RemoveGroup", path, recursive ? "recursive" : "", k, &r);
@@ -348,13 +355,46 @@ static int method_get_properties(sd_bus_message *m, void *userdata, sd_bus_error
 
 /* ---- processes ---- */
 
-/* Whether host_pid sits below the container's root where processes are tracked (cgroup2, else
- * name=systemd, else the daemon's own hierarchy): belonging to the pid namespace is not enough. */
+/* The hierarchy that tracks the container's processes: cgroup2, else name=systemd, else the
+ * daemon's own. */
+static int tracking_hier(const Container *c) {
+        const CgHost *h = c->daemon->host;
+        return h->unified >= 0 && (c->tree->hierarchies & CG_HMASK(h->unified)) ? h->unified
+             : h->named_systemd >= 0 && (c->tree->hierarchies & CG_HMASK(h->named_systemd)) ? h->named_systemd
+             : primary_hier(c);
+}
+
+/* A pidfd for the process the container calls ns_pid. It is looked for among the processes
+ * below the container's root, the only ones it may move: no helper enters the container's pid
+ * namespace (where the container could watch it), and a pid of the host or of another
+ * container is never even considered. */
+static int resolve_pid(Container *c, pid_t ns_pid, int *ret_pidfd) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        if (ns_pid <= 0 || cg_tree_procs(c->tree, tracking_hier(c), ".", true, &pids, &n) < 0)
+                return -ESRCH;
+        for (size_t i = 0; i < n; i++) {
+                pid_t seen;
+                if (proc_pid_in_ns(pids[i], &c->pidns, &seen) < 0 || seen != ns_pid)
+                        continue;
+                int fd = (int) syscall(SYS_pidfd_open, pids[i], 0);
+                /* Pinned now: check again that the pinned process is the one we looked at. */
+                if (fd >= 0 && proc_pid_in_ns(pids[i], &c->pidns, &seen) >= 0 && seen == ns_pid &&
+                    proc_pidfd_alive(fd)) {
+                        *ret_pidfd = fd;
+                        return 0;
+                }
+                safe_close(fd);
+                return -ESRCH;
+        }
+        return -ESRCH;
+}
+
+/* Whether host_pid sits below the container's root where processes are tracked: belonging to
+ * the pid namespace is not enough. */
 static bool below_root(Container *c, pid_t host_pid) {
         const CgHost *h = c->daemon->host;
-        int track = h->unified >= 0 && (c->tree->hierarchies & CG_HMASK(h->unified)) ? h->unified
-                  : h->named_systemd >= 0 && (c->tree->hierarchies & CG_HMASK(h->named_systemd)) ? h->named_systemd
-                  : primary_hier(c);
+        int track = tracking_hier(c);
         char *paths[CG_HIERARCHIES_MAX] = {};
         if (track < 0 || cg_host_pid_paths(h, host_pid, paths) < 0)
                 return false;
@@ -398,7 +438,7 @@ static int method_move_process(sd_bus_message *m, void *userdata, sd_bus_error *
                 k = policy_check_action(c->policy, POLICY_ACTION_MOVE, path, &r);
         if (k >= 0)
                 k = need_leader(c, "MoveProcess", &r);
-        if (k >= 0 && (pid == 0 || pid > INT32_MAX || proc_open_in_ns(&c->pidns, (pid_t) pid, &pidfd) < 0))
+        if (k >= 0 && (pid == 0 || pid > INT32_MAX || resolve_pid(c, (pid_t) pid, &pidfd) < 0))
                 k = cgd_refuse(&r, CGD_ERROR_NO_SUCH_PROCESS, "no process %u in this container", pid);
         if (k >= 0)
                 k = move_pidfd(c, path, rel, pidfd, &r);

@@ -69,7 +69,10 @@ struct Conn {
         bool started;         /* sd_bus_start() was called */
         bool running;         /* authentication done */
         bool audit_subscriber;
-        bool pending;         /* more to process than one turn allowed */
+        bool pending;         /* waiting: rate, a job, or the rest of a header */
+        bool begin_clean;     /* nothing followed the authentication's BEGIN */
+        bool dead;            /* closed; freed by the sweep */
+        uint64_t short_since; /* when a partial header was first seen */
         Conn *next, *prev;    /* all connections of the daemon */
 };
 
@@ -92,6 +95,7 @@ struct Container {
         Listener listener;
         int dir_fd;             /* RUNTIME_DIR/containers/NAME */
         unsigned n_conns;
+        unsigned groups;        /* groups below the root held against the daemon-wide budget */
         double tokens;          /* request rate: token bucket */
         uint64_t tokens_at;     /* CLOCK_MONOTONIC usec of the last refill */
         uint64_t requests, refusals;
@@ -114,7 +118,8 @@ struct Daemon {
         GHashTable *containers;   /* name -> Container* */
         Listener admin;
         int epoll_fd;
-        sd_event_source *epoll_source, *pending_source, *rate_timer, *worker_source;
+        sd_event_source *epoll_source, *sweep_source, *rate_timer, *worker_source;
+        int reserve_fd;           /* given up to refuse a connection when out of fds */
         Conn *conns;
         Budget budget;
         Stats stats;
@@ -189,6 +194,7 @@ void registry_free_all(Daemon *d);
 uint32_t registry_move_mask(const Container *c);
 int registry_check_alive(Daemon *d);
 void registry_container_ended(Container *c, const char *why);
+unsigned registry_count_groups(Container *c);
 
 /* policies.c */
 int policies_load(Daemon *d, char **ret_error);

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
@@ -202,6 +203,7 @@ static int run(void) {
                 .cgroup_root = (char *) arg_cgroup_root,
                 .runtime_dir = (char *) arg_runtime_dir,
                 .epoll_fd = -EBADF, .runtime_fd = -EBADF, .containers_fd = -EBADF, .state_fd = -EBADF,
+                .reserve_fd = -EBADF,
                 .foreground = arg_foreground,
                 .budget = { .max_groups = BUDGET_GROUPS, .max_connections = BUDGET_CONNECTIONS },
         };
@@ -212,6 +214,12 @@ static int run(void) {
         d.policy_dirs = arg_policy_dir ? dirs_given : dirs_default;
         d.containers = g_hash_table_new(g_str_hash, g_str_equal);
         umask(0077); /* sockets are made 0600, then given to their owner */
+        /* Every connection is an fd: take what the hard limit allows. */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
         int r = setup(&d);
         if (r >= 0) {
                 (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %u container(s)", g_hash_table_size(d.containers));

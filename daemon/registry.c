@@ -65,6 +65,17 @@ static uint32_t existing_in(const CgHost *h, uint32_t mask, const char *rel) {
         return found;
 }
 
+/* Groups below the root, in the first hierarchy the daemon manages for the container. */
+unsigned registry_count_groups(Container *c) {
+        uint32_t mask = registry_move_mask(c);
+        for (int i = 0; i < CG_HIERARCHIES_MAX; i++) {
+                _cleanup_strv_free_ char **l = NULL;
+                if ((mask & CG_HMASK(i)) && cg_tree_children(c->tree, i, ".", true, &l) >= 0)
+                        return (unsigned) strv_length(l);
+        }
+        return 0;
+}
+
 /* ---- state files ---- */
 
 int registry_save(Container *c) {
@@ -293,6 +304,8 @@ int registry_register(Daemon *d, const char *name, const char *cgroup, const cha
                 k = registry_set_leader(c, o->u[OPT_LEADER], o->leader_fd, r);
         if (k >= 0)
                 k = apply_root_properties(c, o, r);
+        if (k >= 0 && (k = budget_take_groups(&d->budget, registry_count_groups(c), r)) >= 0)
+                c->groups = registry_count_groups(c);
         if (k >= 0) {
                 k = open_socket_dir(d, c);
                 if (k < 0)
@@ -335,6 +348,7 @@ int registry_unregister(Daemon *d, Container *c, bool remove_cgroup, CgdRefusal 
                 }
         }
         g_hash_table_steal(d->containers, c->name);
+        budget_return_groups(&d->budget, c->groups);
         if (c->dir_fd >= 0)
                 (void) unlinkat(c->dir_fd, "socket", 0);
         (void) unlinkat(d->containers_fd, c->name, AT_REMOVEDIR);
@@ -423,6 +437,9 @@ static int reload_one(Daemon *d, const char *file) {
                 container_free(c);
                 return 0;
         }
+        /* Counted whatever the budget says: the groups exist already. */
+        c->groups = registry_count_groups(c);
+        d->budget.groups += c->groups;
         g_hash_table_insert(d->containers, c->name, c);
         return 1;
 }

@@ -25,6 +25,7 @@
 #define DISPATCH_BATCH 16        /* messages per connection per turn, for fairness */
 #define AUTH_PEEK_MAX 1024       /* authentication lines are short */
 #define RATE_TICK_USEC 10000     /* how often throttled connections are looked at again */
+#define SHORT_HEADER_USEC (5 * 1000000) /* a header must arrive whole within this */
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -63,10 +64,14 @@ static int guard_auth(Conn *c) {
                 return errno == EAGAIN ? GUARD_EMPTY : -errno;
         if (n == 0)
                 return 1; /* EOF: let sd-bus see it and close */
-        uint8_t *begin = memmem(buf, (size_t) n, "BEGIN\r\n", 7);
+        uint8_t *begin = NULL;
+        for (uint8_t *p = buf; !begin && (p = memmem(p, (size_t) n - (size_t) (p - buf), "BEGIN\r\n", 7)); p++)
+                if (p == buf || p[-1] == '\n') /* a line of its own, not part of another */
+                        begin = p;
         if (!begin)
                 return 1;
         size_t after = (size_t) n - (size_t) (begin + 7 - buf);
+        c->begin_clean = after == 0;
         if (after == 0)
                 return 1;
         return header_check(begin + 7, after);
@@ -105,6 +110,8 @@ static bool rate_allows(Container *c) {
 
 /* ---- connections ---- */
 
+static void rate_timer_arm(Daemon *d);
+
 static void conn_set_events(Conn *c, uint32_t events) {
         if (events == c->epoll_events)
                 return;
@@ -113,22 +120,40 @@ static void conn_set_events(Conn *c, uint32_t events) {
                 c->epoll_events = events;
 }
 
-static void conn_free(Conn *c) {
+/* Ends a connection at once (out of epoll, socket closed, limits returned) but frees it only
+ * from the sweep: a loop over the connection list, or an event batch, may still point at it. */
+static void conn_kill(Conn *c) {
         Daemon *d = c->daemon;
+        if (c->dead)
+                return;
+        c->dead = true;
         (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                d->conns = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
         if (c->container)
                 c->container->n_conns--;
         if (c->container && c->container->job && c->container->job->conn == c)
                 c->container->job->conn = NULL;
+        c->container = NULL;
         budget_return_connection(&d->budget);
-        sd_bus_flush_close_unref(c->bus); /* closes c->fd */
-        free(c);
+        /* Never flush: a peer that does not read would block the daemon in poll(). */
+        c->bus = sd_bus_close_unref(c->bus); /* closes c->fd */
+        (void) sd_event_source_set_enabled(d->sweep_source, SD_EVENT_ONESHOT);
+}
+
+static int on_sweep(sd_event_source *s, void *userdata) {
+        Daemon *d = userdata;
+        for (Conn *c = d->conns, *next; c; c = next) {
+                next = c->next;
+                if (!c->dead)
+                        continue;
+                if (c->prev)
+                        c->prev->next = c->next;
+                else
+                        d->conns = c->next;
+                if (c->next)
+                        c->next->prev = c->prev;
+                free(c);
+        }
+        return 0;
 }
 
 /* After sd-bus ran: want EPOLLOUT while it has something to write, and cut off a peer that
@@ -138,7 +163,7 @@ static bool conn_update(Conn *c) {
         if (sd_bus_get_n_queued_write(c->bus, &queued) >= 0 && queued > CGD_OUTGOING_MAX) {
                 log_msg(LOG_NOTICE, "cutting off a connection of %s: %" PRIu64 " replies unread",
                         c->container ? c->container->name : "the admin socket", queued);
-                conn_free(c);
+                conn_kill(c);
                 return false;
         }
         int e = sd_bus_get_events(c->bus);
@@ -147,34 +172,56 @@ static bool conn_update(Conn *c) {
                 want |= EPOLLOUT;
         if (!c->pending && rate_allows(c->container))
                 want |= EPOLLIN;
-        else
+        else {
                 c->pending = true;
+                if (!c->container || !c->container->job)
+                        rate_timer_arm(c->daemon);
+        }
         conn_set_events(c, want);
         return true;
 }
 
-static void rate_timer_arm(Daemon *d);
-
 static void conn_dispatch(Conn *c) {
+        if (c->dead)
+                return;
         c->pending = false;
         for (int i = 0; i < DISPATCH_BATCH; i++) {
-                if (c->at_boundary && c->container && !rate_allows(c->container)) {
+                /* Checked before every read, the first one included: a new connection must not
+                 * slip one request past the rate or past a job in progress. */
+                if (c->container && !rate_allows(c->container)) {
                         c->pending = true; /* not read until tokens return, or its job is done */
                         if (!c->container->job)
                                 rate_timer_arm(c->daemon);
                         break;
                 }
                 int r = guard(c);
+                if (r == 0) {
+                        /* Part of a header: wait for the rest off epoll (the socket stays readable
+                         * and would spin the loop), and cut off a peer that never sends it. */
+                        if (!c->short_since)
+                                c->short_since = now_usec();
+                        if (now_usec() - c->short_since > SHORT_HEADER_USEC)
+                                r = -ETIMEDOUT;
+                        else {
+                                c->pending = true;
+                                rate_timer_arm(c->daemon);
+                                conn_set_events(c, c->epoll_events & ~EPOLLIN);
+                                return;
+                        }
+                }
+                c->short_since = 0;
                 /* With nothing to read, sd-bus only runs to write what it has queued. (A header
                  * arriving between the peek and its read would slip past the guard; the window is
                  * a few microseconds and only open while the peer has unread replies.) */
-                if (r == 0 || (r == GUARD_EMPTY && c->started && !(sd_bus_get_events(c->bus) & POLLOUT)))
+                if (r == GUARD_EMPTY && c->started && !(sd_bus_get_events(c->bus) & POLLOUT))
                         break;
+                if (r == 1 && c->running)
+                        c->at_boundary = false; /* sd-bus reads this message now; the filter ends it */
                 if (r < 0) {
                         log_msg(LOG_NOTICE, "cutting off a connection of %s: %s",
                                 c->container ? c->container->name : "the admin socket",
                                 r == -EMSGSIZE ? "message larger than the limit" : strerror(-r));
-                        conn_free(c);
+                        conn_kill(c);
                         return;
                 }
                 bool was_running = c->running;
@@ -185,13 +232,14 @@ static void conn_dispatch(Conn *c) {
                         r = sd_bus_start(c->bus);
                 } else
                         r = sd_bus_process(c->bus, NULL);
-                if (r < 0 || !sd_bus_is_open(c->bus)) {
-                        conn_free(c);
+                if (r < 0 || !c->bus || !sd_bus_is_open(c->bus)) {
+                        conn_kill(c);
                         return;
                 }
                 if (!was_running && sd_bus_is_ready(c->bus) > 0) {
                         c->running = true;
-                        c->at_boundary = false; /* the first message may be half read */
+                        /* Nothing followed BEGIN when sd-bus read it: the next bytes are a header. */
+                        c->at_boundary = c->begin_clean;
                 }
                 if (r == 0)
                         break;
@@ -240,6 +288,16 @@ static int conn_setup_bus(Conn *c) {
 
 static int conn_accept(Daemon *d, Listener *l) {
         int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE) && d->reserve_fd >= 0) {
+                /* Out of fds: the pending connection would keep the listener readable and spin
+                 * the loop. Use the reserve fd to take it and close it. */
+                d->reserve_fd = safe_close(d->reserve_fd);
+                fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                safe_close(fd);
+                d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                log_msg(LOG_WARNING, "out of file descriptors: a connection was refused");
+                return 0;
+        }
         if (fd < 0)
                 return errno == EAGAIN ? 0 : -errno;
         Container *ct = l->container;
@@ -277,7 +335,7 @@ static int conn_accept(Daemon *d, Listener *l) {
         if (r < 0) {
                 if (!c->bus)
                         safe_close(fd);
-                conn_free(c);
+                conn_kill(c);
                 return r;
         }
         c->epoll_events = EPOLLIN;
@@ -286,12 +344,13 @@ static int conn_accept(Daemon *d, Listener *l) {
 
 /* ---- the loop ---- */
 
+/* One event at a time: handling one may free a listener (a container unregistered) that a
+ * batch of events would still point at. */
 static int on_epoll(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Daemon *d = userdata;
-        struct epoll_event evs[64];
-        int n = epoll_wait(d->epoll_fd, evs, ELEMENTSOF(evs), 0);
-        for (int i = 0; i < n; i++) {
-                WatchKind *kind = evs[i].data.ptr;
+        struct epoll_event ev;
+        for (int i = 0; i < 64 && epoll_wait(d->epoll_fd, &ev, 1, 0) == 1; i++) {
+                WatchKind *kind = ev.data.ptr;
                 if (*kind == WATCH_LISTENER) {
                         for (int k = 0; k < 64 && conn_accept(d, (Listener *) kind) > 0; k++)
                                 ;
@@ -306,7 +365,7 @@ static int on_rate_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         bool again = false;
         for (Conn *c = d->conns, *next; c; c = next) {
                 next = c->next;
-                if (!c->pending || (c->container && c->container->job))
+                if (c->dead || !c->pending || (c->container && c->container->job))
                         continue; /* a container with a job is resumed when the job is done */
                 if (!rate_allows(c->container)) {
                         again = true;
@@ -331,9 +390,14 @@ static void rate_timer_arm(Daemon *d) {
 
 int server_init(Daemon *d) {
         d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (d->epoll_fd < 0)
                 return -errno;
         int r = sd_event_add_io(d->event, &d->epoll_source, d->epoll_fd, EPOLLIN, on_epoll, d);
+        if (r >= 0)
+                r = sd_event_add_defer(d->event, &d->sweep_source, on_sweep, d);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->sweep_source, SD_EVENT_OFF);
         if (r >= 0)
                 r = sd_event_add_time_relative(d->event, &d->rate_timer, CLOCK_MONOTONIC, RATE_TICK_USEC, 1000,
                                                on_rate_tick, d);
@@ -343,8 +407,11 @@ int server_init(Daemon *d) {
 }
 
 void server_done(Daemon *d) {
-        while (d->conns)
-                conn_free(d->conns);
+        for (Conn *c = d->conns; c; c = c->next)
+                conn_kill(c);
+        (void) on_sweep(NULL, d);
+        d->sweep_source = sd_event_source_disable_unref(d->sweep_source);
+        d->reserve_fd = safe_close(d->reserve_fd);
         d->epoll_source = sd_event_source_disable_unref(d->epoll_source);
         d->rate_timer = sd_event_source_disable_unref(d->rate_timer);
         d->epoll_fd = safe_close(d->epoll_fd);
@@ -354,9 +421,11 @@ void server_done(Daemon *d) {
 void server_resume_container(Daemon *d, Container *ct) {
         for (Conn *c = d->conns, *next; c; c = next) {
                 next = c->next;
-                if (c->container == ct && c->pending)
+                if (c->dead || c->container != ct)
+                        continue;
+                if (c->pending)
                         conn_dispatch(c);
-                else if (c->container == ct)
+                else
                         (void) conn_update(c);
         }
 }
@@ -365,7 +434,7 @@ void server_close_container_conns(Daemon *d, Container *ct) {
         for (Conn *c = d->conns, *next; c; c = next) {
                 next = c->next;
                 if (c->container == ct)
-                        conn_free(c);
+                        conn_kill(c);
         }
 }
 
@@ -408,11 +477,11 @@ int server_emit_audit(Daemon *d, const char *container, const char *op, const ch
                       const char *result) {
         for (Conn *c = d->conns, *next; c; c = next) {
                 next = c->next;
-                if (!c->audit_subscriber)
+                if (c->dead || !c->audit_subscriber)
                         continue;
                 if (sd_bus_emit_signal(c->bus, CGD_OBJECT_PATH, CGD_MANAGER_INTERFACE, "Audit", "sssss", container,
                                        op, path, detail, result) < 0) {
-                        conn_free(c);
+                        conn_kill(c);
                         continue;
                 }
                 (void) conn_update(c);

@@ -5,7 +5,7 @@
 set -eu
 pkgs=(gcc make pkg-config libc6-dev perl
       libsystemd-dev libcap-ng-dev libglib2.0-dev
-      libcmocka-dev systemd util-linux procps python3)
+      libcmocka-dev systemd util-linux procps python3 jq libglib2.0-bin)
 missing=()
 for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
