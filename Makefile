@@ -16,7 +16,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototy
             -Wformat=2 -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -D_GNU_SOURCE -fno-strict-aliasing \
-              -Ilib -Iinclude -MMD -MP $(shell pkg-config --cflags $(PKGS)) -DCGD_VERSION='"$(VERSION)"' 
+              -Ilib -Iclient -Iinclude -MMD -MP $(shell pkg-config --cflags $(PKGS)) -DCGD_VERSION='"$(VERSION)"' 
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS    += -fsanitize=address,undefined
@@ -25,6 +25,10 @@ endif
 LIB_SRCS   := $(sort $(wildcard lib/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBCGD     := $(BUILD)/libcgd.a
+
+CLIENT_SRCS := $(sort $(wildcard client/*.c))
+CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
+LIBCLIENT   := $(BUILD)/libcgdelegate.a
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
@@ -43,7 +47,7 @@ VERSION     := 0.1
 .SECONDARY:
 .PHONY: all deps check check-unit check-integration check-asan demo install clean
 
-all: $(LIBCGD) $(DAEMON) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
+all: $(LIBCGD) $(LIBCLIENT) $(DAEMON) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -53,11 +57,15 @@ $(LIBCGD): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(LIBCLIENT): $(CLIENT_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(BUILD)/tests/common/%.o: ALL_CFLAGS += -Itests/common $(shell pkg-config --cflags $(TEST_PKGS))
 $(BUILD)/tests/%.o: ALL_CFLAGS += -Itests/common $(shell pkg-config --cflags $(TEST_PKGS))
 
-$(BUILD)/tests/unit/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_COMMON) $(LIBCGD)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
+$(BUILD)/tests/unit/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_COMMON) $(LIBCGD) $(LIBCLIENT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS)) -lm
 $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_COMMON) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
 
@@ -92,7 +100,7 @@ demo: deps
 	$(MAKE) all
 	demo/run.sh $(BUILD)
 
-install: $(LIBCGD) $(DAEMON)
+install: $(LIBCGD) $(LIBCLIENT) $(DAEMON)
 	install -Dm0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/cgdelegated
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/policies systemd-units/policies/*.conf
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/protocol protocol/*.xml
@@ -100,4 +108,4 @@ install: $(LIBCGD) $(DAEMON)
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)
