@@ -192,6 +192,8 @@ static int method_get_properties(sd_bus_message *m, void *userdata, sd_bus_error
         int k = read_target(m, conn, &c, &path, &rel, &r);
         if (k >= 0)
                 k = sd_bus_message_read_strv(m, &keys);
+        if (k >= 0 && !registry_group_exists(c, rel))
+                k = cgd_refuse(&r, CGD_ERROR_NOT_FOUND, "%s: no such group in container %s", path, c->name);
         if (k < 0)
                 return r.message[0] ? bus_refuse(m, conn, &r) : k;
         return bus_reply_properties(m, conn, c->tree, rel, keys, KNOB_ALL);
@@ -246,16 +248,16 @@ static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *err
 
 const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD("RegisterContainer", "sssa{sv}", "s", method_register, 0),
-        SD_BUS_METHOD("SetContainerLeader", "sua{sv}", "", method_set_leader, 0),
-        SD_BUS_METHOD("UnregisterContainer", "sa{sv}", "", method_unregister, 0),
-        SD_BUS_METHOD("ListContainers", "", "a(sss)", method_list, 0),
-        SD_BUS_METHOD("GetContainer", "s", "a{sv}", method_get, 0),
-        SD_BUS_METHOD("SetContainerProperties", "ssa(ss)a{sv}", "", method_set_properties, 0),
-        SD_BUS_METHOD("GetContainerProperties", "ssas", "a(ss)", method_get_properties, 0),
-        SD_BUS_METHOD("ReloadPolicies", "", "", method_reload, 0),
-        SD_BUS_METHOD("GetStatistics", "", "a{st}", method_statistics, 0),
-        SD_BUS_METHOD("Subscribe", "as", "", method_subscribe, 0),
-        SD_BUS_SIGNAL("Audit", "sssss", 0),
+        SD_BUS_METHOD_WITH_NAMES("RegisterContainer", "sssa{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(cgroup) SD_BUS_PARAM(policy) SD_BUS_PARAM(options), "s", SD_BUS_PARAM(socket), method_register, 0),
+        SD_BUS_METHOD_WITH_NAMES("SetContainerLeader", "sua{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(pid) SD_BUS_PARAM(options), "", "", method_set_leader, 0),
+        SD_BUS_METHOD_WITH_NAMES("UnregisterContainer", "sa{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(options), "", "", method_unregister, 0),
+        SD_BUS_METHOD_WITH_NAMES("ListContainers", "", "", "a(sss)", SD_BUS_PARAM(containers), method_list, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetContainer", "s", SD_BUS_PARAM(name), "a{sv}", SD_BUS_PARAM(container), method_get, 0),
+        SD_BUS_METHOD_WITH_NAMES("SetContainerProperties", "ssa(ss)a{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(path) SD_BUS_PARAM(properties) SD_BUS_PARAM(options), "", "", method_set_properties, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetContainerProperties", "ssas", SD_BUS_PARAM(name) SD_BUS_PARAM(path) SD_BUS_PARAM(keys), "a(ss)", SD_BUS_PARAM(properties), method_get_properties, 0),
+        SD_BUS_METHOD_WITH_NAMES("ReloadPolicies", "", "", "", "", method_reload, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetStatistics", "", "", "a{st}", SD_BUS_PARAM(statistics), method_statistics, 0),
+        SD_BUS_METHOD_WITH_NAMES("Subscribe", "as", SD_BUS_PARAM(events), "", "", method_subscribe, 0),
+        SD_BUS_SIGNAL_WITH_NAMES("Audit", "sssss", SD_BUS_PARAM(container) SD_BUS_PARAM(operation) SD_BUS_PARAM(path) SD_BUS_PARAM(detail) SD_BUS_PARAM(result), 0),
         SD_BUS_VTABLE_END,
 };

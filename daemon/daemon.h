@@ -195,6 +195,7 @@ uint32_t registry_move_mask(const Container *c);
 int registry_check_alive(Daemon *d);
 void registry_container_ended(Container *c, const char *why);
 unsigned registry_count_groups(Container *c);
+bool registry_group_exists(Container *c, const char *rel);
 
 /* policies.c */
 int policies_load(Daemon *d, char **ret_error);

@@ -76,6 +76,14 @@ unsigned registry_count_groups(Container *c) {
         return 0;
 }
 
+/* Whether group rel exists in any hierarchy of the container's tree. */
+bool registry_group_exists(Container *c, const char *rel) {
+        for (int i = 0; i < CG_HIERARCHIES_MAX; i++)
+                if ((c->tree->hierarchies & CG_HMASK(i)) && cg_tree_has_file(c->tree, i, rel, "cgroup.procs") > 0)
+                        return true;
+        return false;
+}
+
 /* ---- state files ---- */
 
 int registry_save(Container *c) {

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # globals shared with test-daemon.sh
 #
 # Helpers for tests/integration/test-daemon.sh: TAP output, the daemon under test, simulated
 # containers, D-Bus calls on both sockets, error-name checks, cgroupfs snapshots and a teardown
@@ -21,16 +21,20 @@
 CGROOT=/sys/fs/cgroup
 ERR=org.cgdelegate.Error
 CALL_TIMEOUT=10      # seconds for any one D-Bus call
-T= BASE= LOG= DAEMON_PID= DAEMON_STATUS=
+TIME_BUDGET=100      # seconds: tests that would start later fail without running
+RESTARTS_MAX=10      # restarts of a daemon that died during a test
+T='' BASE='' LOG='' DAEMON_PID='' DAEMON_STATUS=''
 # Per container (c1, c2): host pids of its unshare(1), its init (the leader), its "sleep 1000" and
 # its forker. Declared for both names, so that a test whose setup failed fails instead of
 # tripping set -u and ending the script.
-declare -A LEADER=([c1]= [c2]=) UNSHARE=([c1]= [c2]=) SLEEP=([c1]= [c2]=) FORKER=([c1]= [c2]=)
-declare -a MADE_ANCESTORS=() EXTRA_PIDS=()
+declare -A LEADER=([c1]='' [c2]='') UNSHARE=([c1]='' [c2]='') SLEEP=([c1]='' [c2]='') FORKER=([c1]='' [c2]='')
+# Every process the test started (or its containers' inits), as PID:STARTTIME: teardown signals a
+# pid only while it still names the same process, never one that reused the number.
+declare -a MADE_ANCESTORS=() TRACKED=()
 
 # ---- TAP ----
 
-tap_n=0 tap_failed=0 tap_planned=0
+tap_n=0 tap_failed=0 tap_planned=0 restarts=0
 
 plan() {
         tap_planned=$1
@@ -38,26 +42,34 @@ plan() {
 }
 
 # t DESCRIPTION CMD...: one test. CMD runs in this shell (it may set globals) with its output in
-# $T/out; on failure that output is shown as TAP comments. A daemon that died during the test
-# fails it, with the end of its log, and is started again, so that one crash does not take every
-# later test with it.
+# $T/out; on failure (or always, with CGD_TEST_VERBOSE=1) that output is shown as TAP comments.
+# A daemon that died during the test fails it, with the end of its log, and is started again
+# (up to RESTARTS_MAX times), so that one crash does not take every later test with it. Past
+# TIME_BUDGET seconds the remaining tests fail without running.
 t() {
         local desc=$1 rc
         shift
-        "$@" >"$T/out" 2>&1 </dev/null
-        rc=$?
+        if [ "$SECONDS" -ge "$TIME_BUDGET" ]; then
+                echo "not run: the suite used up its $TIME_BUDGET s" >"$T/out"
+                rc=1
+        else
+                "$@" >"$T/out" 2>&1 </dev/null
+                rc=$?
+        fi
         if [ -n "$DAEMON_PID" ] && gone "$DAEMON_PID"; then
                 rc=1
                 {
                         daemon_stop KILL
                         echo "the daemon died (status $DAEMON_STATUS); the end of its log:"
                         tail -n 4 "$LOG"
-                        daemon_start && echo "(started again for the next tests)"
+                        restarts=$((restarts + 1))
+                        [ "$restarts" -le "$RESTARTS_MAX" ] && daemon_start && echo "(started again for the next tests)"
                 } >>"$T/out" 2>&1 </dev/null
         fi
         tap_n=$((tap_n + 1))
         if [ "$rc" -eq 0 ]; then
                 echo "ok $tap_n - $desc"
+                [ -z "${CGD_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$T/out"
         else
                 tap_failed=$((tap_failed + 1))
                 echo "not ok $tap_n - $desc"
@@ -128,10 +140,38 @@ ns_pid() { awk '/^NSpid:/ { print $NF }' "/proc/$1/status"; }
 
 cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | sed 's/ $//'; }
 
+start_time() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+
+track() { TRACKED+=("$1:$(start_time "$1")"); }
+
+# The tracked processes that still run (zombies do not count).
+tracked_running() {
+        local e p
+        for e in "${TRACKED[@]}"; do
+                p=${e%%:*}
+                [ "$(start_time "$p")" = "${e#*:}" ] && alive "$p" && echo "$p"
+        done
+}
+
+none_running() { [ -z "$(tracked_running)" ]; }
+
+# stop_proc PID: SIGKILL for a tracked process, if PID still names it.
+stop_proc() {
+        local e
+        for e in "${TRACKED[@]}"; do
+                if [ "${e%%:*}" = "$1" ] && [ "$(start_time "$1")" = "${e#*:}" ]; then
+                        kill -KILL "$1"
+                        return
+                fi
+        done
+        echo "process $1 is not one of the test's (any more)"
+        return 1
+}
+
 children() { # the host pids of PID's children, blank-separated
         local c
         c=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
-        echo $c # unquoted: drops the kernel's trailing blank
+        echo "${c% }" # the kernel ends the list with a blank
 }
 
 # child_running PARENT CMDLINE: prints the host pid of PARENT's child running CMDLINE.
@@ -188,8 +228,11 @@ daemon_start() {
                 >>"$LOG" 2>&1 </dev/null &
         DAEMON_PID=$!
         # A socket file proves nothing (a stopped daemon leaves it): wait for an answer.
-        wait_until 10 admin_answers || { echo "the daemon did not answer within 10 s"; return 1; }
+        wait_until 10 daemon_ready || { echo "the daemon did not answer within 10 s"; return 1; }
+        alive "$DAEMON_PID" || { echo "the daemon exited:"; tail -n 5 "$LOG"; return 1; }
 }
+
+daemon_ready() { gone "$DAEMON_PID" || admin_answers; }
 
 # daemon_stop SIGNAL: sends SIGNAL and reaps the daemon; its exit status in DAEMON_STATUS.
 daemon_stop() {
@@ -211,15 +254,6 @@ in_container() {
         shift
         timeout "$CALL_TIMEOUT" nsenter -t "${LEADER[$name]:-0}" -p -m \
                 busctl --address=unix:path=/run/host/cgdelegate/socket \
-                call org.cgdelegate /org/cgdelegate org.cgdelegate.Container1 "$@"
-}
-
-# on_socket NAME METHOD SIGNATURE ARGS...: the same from the host, through RUNTIME_DIR (for a
-# container that has no processes yet).
-on_socket() {
-        local name=$1
-        shift
-        timeout "$CALL_TIMEOUT" busctl --address="unix:path=$T/run/containers/$name/socket" \
                 call org.cgdelegate /org/cgdelegate org.cgdelegate.Container1 "$@"
 }
 
@@ -308,9 +342,9 @@ snapshot() {
 # refused NAME WHERE METHOD ARGS...: expect_error, and nothing below $BASE changed.
 refused() {
         local before after
-        before=$(snapshot)
+        before=$(snapshot "")
         expect_error "$@" || return 1
-        after=$(snapshot)
+        after=$(snapshot "")
         [ "$before" = "$after" ] && return 0
         echo "cgroupfs changed:"
         diff <(echo "$before") <(echo "$after")
@@ -397,9 +431,10 @@ container_start() {
                 sh "$T/cinit.sh" "$T" "$name" "$burn" >"$T/$name.log" 2>&1 </dev/null &
         u=$!
         UNSHARE[$name]=$u
+        track "$u"
         wait_until 10 test -e "$T/$name.mounted" || { echo "$name did not start:"; cat "$T/$name.log"; return 1; }
         LEADER[$name]=$(children "$u")
-        [ -n "${LEADER[$name]}" ] && [ "$(ns_pid "${LEADER[$name]}")" = 1 ]
+        [ -n "${LEADER[$name]}" ] && [ "$(ns_pid "${LEADER[$name]}")" = 1 ] && track "${LEADER[$name]}"
 }
 
 workload_started() {
@@ -419,12 +454,15 @@ container_go() {
 # Kills every process the test started, the daemon, and removes every group. Idempotent.
 teardown() {
         local p name
-        for p in "${LEADER[@]}" "${EXTRA_PIDS[@]}"; do
-                [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+        # A namespace's init takes every process of its namespace with it.
+        for p in $(tracked_running); do
+                kill -KILL "$p" 2>/dev/null
         done
-        for p in "${UNSHARE[@]}" "${EXTRA_PIDS[@]}"; do
-                wait_until 5 gone "$p"
-                wait "$p" 2>/dev/null
+        wait_until 5 none_running
+        # Reap the test's own children (the others are not ours to wait for); a zombie keeps its
+        # start time, a reused pid does not.
+        for p in "${TRACKED[@]}"; do
+                [ "$(start_time "${p%%:*}")" = "${p#*:}" ] && wait "${p%%:*}" 2>/dev/null
         done
         if [ -n "$DAEMON_PID" ] && alive "$DAEMON_PID"; then
                 for name in $(containers_listed 2>/dev/null); do

@@ -26,7 +26,10 @@ preflight() {
         done
         [ -e "$CGROOT/memory/memory.limit_in_bytes" ] || { echo "needs the v1 memory hierarchy at $CGROOT/memory"; return 1; }
         [ -e "$CGROOT/unified/cgroup.procs" ] || { echo "needs a hybrid host (cgroup2 at $CGROOT/unified)"; return 1; }
-        [ -d "$CGROOT/pids" ] && [ -d "$CGROOT/cpu" ] || { echo "needs the v1 pids and cpu hierarchies"; return 1; }
+        if [ ! -d "$CGROOT/pids" ] || [ ! -d "$CGROOT/cpu" ]; then
+                echo "needs the v1 pids and cpu hierarchies"
+                return 1
+        fi
 }
 
 if ! why=$(preflight); then
@@ -61,7 +64,7 @@ C1_HIERS="blkio cpu cpuset freezer memory pids systemd unified" # the default po
 C2_HIERS="cpu freezer memory pids systemd unified"               # tight: memory, pids, cpu
 APP_LIMITS='a(ss) 3 "memory.max" "67108864" "pids.max" "5" "cpu.max" "20000 100000"'
 
-plan 106
+plan 116
 
 # ---- 1. the daemon answers ----
 
@@ -107,12 +110,16 @@ admin_socket_modes() {
 }
 
 t "daemon: started in the foreground, the admin socket answers a call" daemon_start
-t "daemon: ListContainers answers with no containers" eval 'eq ListContainers "$(admin_call ListContainers)" "a(sss) 0"'
+no_containers() { eq "ListContainers" "$(admin_call ListContainers)" "a(sss) 0"; }
+
+t "daemon: ListContainers answers with no containers" no_containers
 t "daemon: admin.socket is a socket of mode 0600 owned by root, containers/ is 0700" admin_socket_modes
 t "introspection: Manager1 on the admin socket has the methods, signals and signatures of protocol/org.cgdelegate.Manager1.xml" \
         introspect_admin
 
 # ---- 2. registration ----
+
+made_in() { eq "hierarchies with $BASE/$1" "$(hierarchies_with "$BASE/$1")" "$2"; } # made_in SUB HIERARCHIES
 
 register_c1() {
         local out
@@ -140,15 +147,14 @@ register_c2() {
         local out
         out=$(admin_call RegisterContainer 'sssa{sv}' c2 "$BASE/c2" tight 1 Create b true) &&
                 eq "reply" "$out" "s \"$T/run/containers/c2/socket\"" &&
-                registration_files c2 "$BASE/c2" tight &&
-                eq "hierarchies with $BASE/c2" "$(hierarchies_with "$BASE/c2")" "$C2_HIERS"
+                registration_files c2 "$BASE/c2" tight && made_in c2 "$C2_HIERS"
 }
 
 t "registration: RegisterContainer c1 (policy default, Create=true) returns RUNTIME_DIR/containers/c1/socket" register_c1
 t "registration: c1's socket is 0600 root, its directory 0755, its state file (0600) names c1, its cgroup and policy" \
         registration_files c1 "$BASE/c1" default
 t "registration: Create=true made $BASE/c1 in every hierarchy the default policy needs ($C1_HIERS)" \
-        eval 'eq "hierarchies" "$(hierarchies_with "$BASE/c1")" "$C1_HIERS"'
+        made_in c1 "$C1_HIERS"
 t "registration: before a leader is set, GetProcesses on c1's socket -> NotSupported" \
         refused NotSupported host:c1 GetProcesses "'/'" true
 # A handler that refuses a request before reading its options must not close fds it does not
@@ -240,11 +246,11 @@ workload_listed() {
 t "containers: c1 and c2 run in their own pid, mount and cgroup namespaces and see their socket at /run/host/cgdelegate (read-only bind mount, nothing mounted on the host)" \
         start_containers
 t "leader: SetContainerLeader c2 with a pid no process has -> NoSuchProcess" \
-        eval 'refused NoSuchProcess admin SetContainerLeader "'"'c2'"'" "$(unused_pid)" "@a{sv} {}"'
+        refused NoSuchProcess admin SetContainerLeader "'c2'" "$(unused_pid 99999)" "@a{sv} {}"
 t "leader: SetContainerLeader c1 and c2 with their namespace inits moves each into its root (memory, pids, cpu, freezer, cgroup2) and records it" \
         set_leaders
 t "leader: SetContainerLeader c1 a second time -> Exists" \
-        eval 'refused Exists admin SetContainerLeader "'"'c1'"'" "${LEADER[c1]}" "@a{sv} {}"'
+        refused Exists admin SetContainerLeader "'c1'" "${LEADER[c1]}" "@a{sv} {}"
 t "introspection: Container1 inside c1 at /run/host/cgdelegate/socket has the methods, signals and signatures of protocol/org.cgdelegate.Container1.xml" \
         introspect_container
 t "processes: GetProcesses / in c1 lists its processes by their container pids" workload_listed
@@ -267,6 +273,10 @@ set_app_limits() {
                 eq "cpu.cfs_period_us" "$(v1 cpu c1/app/cpu.cfs_period_us)" 100000
 }
 
+app_limits_read() {
+        eq "GetProperties /app" "$(in_container c1 GetProperties sas /app 3 memory.max pids.max cpu.max)" "$APP_LIMITS"
+}
+
 move_sleep() {
         local h
         in_container c1 MoveProcess 'sua{sv}' /app "$(ns_pid "${SLEEP[c1]}")" 0 || return 1
@@ -280,6 +290,52 @@ app_processes() {
         nspid=$(ns_pid "${SLEEP[c1]}")
         [ "$nspid" != "${SLEEP[c1]}" ] || { echo "container pid and host pid are equal"; return 1; }
         eq "GetProcesses /app" "$(in_container c1 GetProcesses sb /app false)" "au 1 $nspid"
+}
+
+# move_fd SOCKET PATH PID: MoveProcessFD with a pidfd for PID (as the caller's pid namespace sees
+# it), through GLib's D-Bus client, which passes fds (busctl cannot make a pidfd). Prints "ok" or
+# the D-Bus error name and message.
+move_fd() {
+        /usr/bin/python3 - "$@" <<'PY'
+import os, sys
+from gi.repository import Gio, GLib
+sock, path, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+conn = Gio.DBusConnection.new_for_address_sync(
+    'unix:path=' + sock, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT, None, None)
+fds = Gio.UnixFDList.new()
+fds.append(os.pidfd_open(pid))
+try:
+    conn.call_with_unix_fd_list_sync(None, '/org/cgdelegate', 'org.cgdelegate.Container1', 'MoveProcessFD',
+                                     GLib.Variant('(sha{sv})', (path, 0, {})), None,
+                                     Gio.DBusCallFlags.NONE, 5000, fds, None)
+    print('ok')
+except GLib.Error as e:
+    name = Gio.DBusError.get_remote_error(e)
+    print(f'{name}: ' + e.message.removeprefix(f'GDBus.Error:{name}: '))
+PY
+}
+
+move_by_pidfd() {
+        local h out
+        out=$(timeout "$CALL_TIMEOUT" nsenter -t "${LEADER[c1]}" -p -m bash -c \
+                "$(declare -f move_fd); move_fd /run/host/cgdelegate/socket /app/web $(ns_pid "${SLEEP[c1]}")") &&
+                eq "MoveProcessFD /app/web" "$out" ok || return 1
+        for h in memory pids ""; do
+                eq "the sleep in ${h:-cgroup2}" "$(cgroup_of "$h" "${SLEEP[c1]}")" "$BASE/c1/app/web" || return 1
+        done
+        in_container c1 MoveProcess 'sua{sv}' /app "$(ns_pid "${SLEEP[c1]}")" 0 &&
+                eq "the sleep in pids" "$(cgroup_of pids "${SLEEP[c1]}")" "$BASE/c1/app"
+}
+
+# A pidfd for another container's process, sent on c1's socket (from the host, which can make one).
+foreign_pidfd() {
+        local before out
+        before=$(snapshot "")
+        out=$(move_fd "$T/run/containers/c1/socket" /app "${SLEEP[c2]}") &&
+                eq "MoveProcessFD" "$out" "$ERR.NoSuchProcess: no such process in this container" &&
+                has "audit line" "$(grep -F ': audit ' "$LOG" | tail -n 1)" \
+                        "container=c1 op=MoveProcessFD path=/app detail=\"pidfd\" result=\"$ERR.NoSuchProcess: " &&
+                eq "cgroupfs" "$(snapshot "")" "$before"
 }
 
 list_groups() {
@@ -340,16 +396,79 @@ policy_c2() {
 t "c1: CreateGroup /app returns true, then false; /app exists in every hierarchy of c1's tree" create_app
 t "c1: SetProperties /app memory.max=64M pids.max=5 cpu.max='20000 100000' lands in the host's v1 files (67108864, 5, 20000/100000)" \
         set_app_limits
-t "c1: GetProperties /app returns the v2 renderings 67108864, 5 and '20000 100000'" \
-        eval 'eq "GetProperties" "$(in_container c1 GetProperties sas /app 3 memory.max pids.max cpu.max)" "$APP_LIMITS"'
+t "c1: GetProperties /app returns the v2 renderings 67108864, 5 and '20000 100000'" app_limits_read
 t "c1: MoveProcess /app with the sleep's container pid moves it to $BASE/c1/app in memory, pids, cpu, freezer and cgroup2" \
         move_sleep
 t "c1: GetProcesses /app returns the sleep's container pid, not its host pid" app_processes
 t "c1: ListGroups lists /app and /fork, recursively also /app/web, as paths from the container's root" list_groups
+t "c1: MoveProcessFD /app/web with a pidfd the container made moves the sleep (memory, pids, cgroup2); MoveProcess brings it back" \
+        move_by_pidfd
 t "c1: pids.max=3 on /fork is enforced: the forker moved there cannot make a third child (pids.events max > 0)" pids_enforced
 t "c1: Kill /fork 9 ends the forker and its children; GetProcesses /fork is empty; c1's init lives" kill_fork
 t "c2: CreateGroup /app and /b, SetProperties /app within its ceilings, MoveProcess its sleep to /app" setup_c2
 t "c2: GetPolicy returns policy tight (MaxGroups 2, AllowKill false, its properties and ceilings)" policy_c2
+
+# ---- the admin side ----
+
+admin_root_write() {
+        admin_call SetContainerProperties 'ssa(ss)a{sv}' c1 / 1 pids.max 100 0 &&
+                eq "pids.max of c1's root" "$(v1 pids c1/pids.max)" 100 &&
+                eq "GetContainerProperties c1 /" "$(admin_call GetContainerProperties ssas c1 / 1 pids.max)" \
+                        'a(ss) 1 "pids.max" "100"'
+}
+
+# An admin connection that subscribed receives the Audit signal of c1's request (GLib's D-Bus
+# client: busctl cannot listen on a peer-to-peer connection).
+audit_signal() {
+        local pid
+        /usr/bin/python3 -c 'import gi' 2>/dev/null || { echo "no python3-gi"; return 1; }
+        /usr/bin/python3 - "$T/run/admin.socket" "$T/audit" >"$T/audit.log" 2>&1 <<'PY' &
+import sys
+from gi.repository import Gio, GLib
+conn = Gio.DBusConnection.new_for_address_sync(
+    'unix:path=' + sys.argv[1], Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT, None, None)
+loop = GLib.MainLoop()
+def on_audit(c, sender, path, iface, name, args):
+    if args[0] == 'c1':
+        open(sys.argv[2] + '.signal', 'w').write(' '.join(args.unpack()) + '\n')
+        loop.quit()
+conn.signal_subscribe(None, 'org.cgdelegate.Manager1', 'Audit', '/org/cgdelegate', None,
+                      Gio.DBusSignalFlags.NONE, on_audit)
+conn.call_sync(None, '/org/cgdelegate', 'org.cgdelegate.Manager1', 'Subscribe',
+               GLib.Variant('(as)', (['Audit'],)), None, Gio.DBusCallFlags.NONE, 5000, None)
+open(sys.argv[2] + '.ready', 'w').close()
+GLib.timeout_add_seconds(5, loop.quit)
+loop.run()
+PY
+        pid=$!
+        track "$pid"
+        wait_until 5 test -e "$T/audit.ready" || { cat "$T/audit.log"; return 1; }
+        in_container c1 SetProperties 'sa(ss)a{sv}' /nosuch 1 pids.max 5 0
+        wait_until 5 test -e "$T/audit.signal" || { echo "no Audit signal"; cat "$T/audit.log"; return 1; }
+        wait "$pid"
+        has "Audit signal" "$(cat "$T/audit.signal")" "c1 SetProperties /nosuch pids.max=5 $ERR.NotFound: "
+}
+
+policy_reload_refused() {
+        printf '[Policy]\nMaxDepth=x\n' >"$T/policies/broken.conf"
+        MSG="broken.conf:2: MaxDepth=x" expect_error InvalidValue admin ReloadPolicies || return 1
+        rm -f "$T/policies/broken.conf"
+        policy_c2 && admin_call ReloadPolicies && policy_c2
+}
+
+# A group that does not exist is not a group without properties.
+admin_read_nosuch() {
+        expect_error NotFound admin GetContainerProperties "'c1'" "'/nosuch'" "['pids.max']" &&
+                expect_error NotFound admin GetContainerProperties "'c1'" "'/nosuch'" "@as []"
+}
+
+t "admin: SetContainerProperties may write c1's root (pids.max=100 lands in cgroupfs); GetContainerProperties reads it back" \
+        admin_root_write
+t "admin: after Subscribe(['Audit']), an admin connection receives the Audit signal of c1's refused request" audit_signal
+t "admin: ReloadPolicies with a broken policy file -> InvalidValue naming file and line; tight stays in force, and reloads once fixed" \
+        policy_reload_refused
+t "admin: Subscribe to an unknown event -> InvalidValue" refused InvalidValue admin Subscribe "['Bogus']"
+t "admin: GetContainerProperties of c1's /nosuch -> NotFound, with named keys and with none (every property)" admin_read_nosuch
 
 # ---- 4. isolation between c1 and c2, and from the host ----
 
@@ -370,15 +489,16 @@ c2_pid_from_c1() {
 
 t "isolation: from c1, MoveProcess of c2's sleep by its c2 pid -> NoSuchProcess" c2_pid_from_c1
 t "isolation: from c1, MoveProcess of c2's sleep by its host pid -> NoSuchProcess" \
-        eval 'refused NoSuchProcess c1 MoveProcess "'"'/app'"'" "${SLEEP[c2]}" "@a{sv} {}"'
+        refused NoSuchProcess c1 MoveProcess "'/app'" "${SLEEP[c2]}" "@a{sv} {}"
+t "isolation: MoveProcessFD on c1's socket with a pidfd of c2's sleep -> NoSuchProcess, nothing moved" foreign_pidfd
 t "isolation: from c1, MoveProcess of the daemon's host pid -> NoSuchProcess" \
-        eval 'refused NoSuchProcess c1 MoveProcess "'"'/app'"'" "$DAEMON_PID" "@a{sv} {}"'
+        refused NoSuchProcess c1 MoveProcess "'/app'" "$DAEMON_PID" "@a{sv} {}"
 
 # A runtime's supervisor: a host process in c1's root group in the memory and pids hierarchies.
 place_supervisor() {
-        sleep 1000 >/dev/null 2>&1 </dev/null &
+        sleep 1000 >/dev/null 2>&1 &
         SUPERVISOR=$!
-        EXTRA_PIDS+=("$SUPERVISOR")
+        track "$SUPERVISOR"
         echo "$SUPERVISOR" >"$CGROOT/memory$BASE/c1/cgroup.procs" &&
                 echo "$SUPERVISOR" >"$CGROOT/pids$BASE/c1/cgroup.procs" &&
                 eq "supervisor in pids" "$(cgroup_of pids "$SUPERVISOR")" "$BASE/c1" &&
@@ -396,21 +516,31 @@ freeze_refused() {
 }
 
 remove_supervisor() {
-        kill -KILL "$SUPERVISOR" && wait_until 5 gone "$SUPERVISOR" && wait "$SUPERVISOR" 2>/dev/null
-        eq "c1's root in pids" "$(cat "$CGROOT/pids$BASE/c1/cgroup.procs" | wc -l)" 2 # init, sleep 100000
+        stop_proc "$SUPERVISOR" && wait_until 5 gone "$SUPERVISOR" && wait "$SUPERVISOR" 2>/dev/null
+        eq "processes in c1's root (pids)" "$(wc -l <"$CGROOT/pids$BASE/c1/cgroup.procs")" 2 # init, sleep 100000
 }
+
+c2_unchanged() { eq "c2's groups, limits and members" "$(snapshot c2)" "$C2_BEFORE"; }
 
 t "isolation: a supervisor the host put into c1's root (memory, pids) is not listed by GetProcesses" place_supervisor
 t "isolation: MoveProcess of the supervisor's host pid -> NoSuchProcess, it stays where it was" \
-        eval 'refused NoSuchProcess c1 MoveProcess "'"'/app'"'" "$SUPERVISOR" "@a{sv} {}"'
+        refused NoSuchProcess c1 MoveProcess "'/app'" "$SUPERVISOR" "@a{sv} {}"
 t "isolation: Kill / on c1 while the supervisor is in it -> AccessDenied, and every process lives" kill_refused
 t "isolation: Freeze / on c1 while the supervisor is in it -> AccessDenied, nothing frozen" freeze_refused
+t "isolation: once the host ends the supervisor, c1's root holds only the container's own processes" remove_supervisor
 t "isolation: c2's groups, limits and members in every hierarchy are unchanged by everything c1 tried" \
-        eval 'remove_supervisor && eq "c2 snapshot" "$(snapshot c2)" "$C2_BEFORE"'
+        c2_unchanged
 
 # ---- 5. every error by name; cgroupfs unchanged after each ----
 
-usage_above() { [ "$(v1 memory c1/memory.usage_in_bytes)" -gt "$1" ]; }
+kill_not_allowed() { refused AccessDenied c2 Kill "'/app'" 15 "@a{sv} {}" && alive "${SLEEP[c2]}"; }
+
+below_usage() {
+        local usage
+        usage=$(v1 memory c1/memory.usage_in_bytes)
+        [ "$usage" -gt 4096 ] || { echo "c1 uses only $usage bytes: nothing to test"; return 1; }
+        refused Busy admin SetContainerProperties "'c1'" "'/'" "[('memory.max', '4K')]" "@a{sv} {}"
+}
 
 unregister_busy() {
         refused Busy admin UnregisterContainer "'c2'" "{'RemoveCgroup': <true>}" &&
@@ -418,6 +548,15 @@ unregister_busy() {
                 test -e "$T/state/c2.state"
 }
 
+# A kernel refusal no other name fits: the host limits c1's descendants in cgroup2 to what it has.
+kernel_refusal() {
+        local limit=$CGROOT/unified$BASE/c1/cgroup.max.descendants rc
+        find "$CGROOT/unified$BASE/c1" -mindepth 1 -type d | wc -l >"$limit" || return 1
+        MSG="Resource temporarily unavailable" refused Failed c1 CreateGroup "'/x'" "@a{sv} {}"
+        rc=$?
+        echo max >"$limit"
+        return "$rc"
+}
 
 deep=$(printf '/d%.0s' $(seq 17)) # 17 levels: one more than the default MaxDepth
 
@@ -449,10 +588,11 @@ t "errors: SetProperties pids.max=0 (below 1) -> OutOfRange" \
         refused OutOfRange c1 SetProperties "'/app'" "[('pids.max', '0')]" "@a{sv} {}"
 MSG="AllowRootWrites" t "errors: SetProperties pids.max=5 on / without AllowRootWrites -> AccessDenied" \
         refused AccessDenied c1 SetProperties "'/'" "[('pids.max', '5')]" "@a{sv} {}"
-MSG="AllowKill=no" t "errors: c2 Kill /app under AllowKill=no -> AccessDenied, its sleep lives" \
-        eval 'refused AccessDenied c2 Kill "'"'/app'"'" 15 "@a{sv} {}" && alive "${SLEEP[c2]}"'
+MSG="AllowKill=no" t "errors: c2 Kill /app under AllowKill=no -> AccessDenied, its sleep lives" kill_not_allowed
 MSG="not in AllowedProperties" t "errors: c2 SetProperties cpuset.cpus (not in its AllowedProperties) -> AccessDenied" \
         refused AccessDenied c2 SetProperties "'/app'" "[('cpuset.cpus', '0')]" "@a{sv} {}"
+MSG="AllowedProperties" NOAUDIT=1 t "errors: c2 GetProperties of cpuset.cpus (not in its AllowedProperties) -> AccessDenied" \
+        refused AccessDenied c2 GetProperties "'/app'" "['cpuset.cpus']"
 t "errors: RemoveGroup / -> AccessDenied" \
         refused AccessDenied c1 RemoveGroup "'/'" true "@a{sv} {}"
 t "errors: SetProperties on /nosuch -> NotFound" \
@@ -469,8 +609,7 @@ t "errors: SetContainerLeader c2 a second time -> Exists" \
         refused Exists admin SetContainerLeader "'c2'" "${LEADER[c2]}" "@a{sv} {}"
 MSG="still has" t "errors: RemoveGroup /app while the sleep is in it -> Busy" \
         refused Busy c1 RemoveGroup "'/app'" false "@a{sv} {}"
-MSG="AllowBelowUsage" t "errors: admin SetContainerProperties c1 / memory.max=4K below its usage -> Busy" \
-        eval 'usage_above 4096 && refused Busy admin SetContainerProperties "'"'c1'"'" "'"'/'"'" "[('"'memory.max'"', '"'4K'"')]" "@a{sv} {}"'
+MSG="AllowBelowUsage" t "errors: admin SetContainerProperties c1 / memory.max=4K below its usage -> Busy" below_usage
 t "errors: UnregisterContainer c2 with RemoveCgroup while it runs -> Busy, c2 stays registered" unregister_busy
 MSG="MaxGroups=2" t "errors: c2's third CreateGroup under MaxGroups=2 -> QuotaExceeded" \
         refused QuotaExceeded c2 CreateGroup "'/c'" "@a{sv} {}"
@@ -490,6 +629,8 @@ t "errors: CreateGroup /memory.max (a controller's file name) -> InvalidPath" \
         refused InvalidPath c1 CreateGroup "'/memory.max'" "@a{sv} {}"
 t "errors: CreateGroup 17 levels deep (MaxDepth=16) -> InvalidPath" \
         refused InvalidPath c1 CreateGroup "'$deep'" "@a{sv} {}"
+t "errors: CreateGroup beyond the host's cgroup.max.descendants on c1's root -> Failed, the group made in no hierarchy" \
+        kernel_refusal
 
 refusals() { jq -r ".data[0][\"refused.$2\"]" <<<"$1"; } # refusals STATISTICS NAME
 
@@ -610,12 +751,12 @@ groups_gone() { eq "hierarchies with $BASE/$1" "$(hierarchies_with "$BASE/$1")" 
 # c3: a container without a pid namespace (its leader is a host process) can be torn down in
 # the documented order: its processes end, then UnregisterContainer removes its groups.
 unregister_c3() {
-        sleep 1000 >/dev/null 2>&1 </dev/null &
+        sleep 1000 >/dev/null 2>&1 &
         C3_LEADER=$!
-        EXTRA_PIDS+=("$C3_LEADER")
+        track "$C3_LEADER"
         admin_call RegisterContainer 'sssa{sv}' c3 "$BASE/c3" default 2 Create b true Leader u "$C3_LEADER" >/dev/null &&
                 eq "c3's leader" "$(cgroup_of memory "$C3_LEADER")" "$BASE/c3" || return 1
-        kill -KILL "$C3_LEADER" && wait_until 5 gone "$C3_LEADER" && wait "$C3_LEADER" 2>/dev/null
+        stop_proc "$C3_LEADER" && wait_until 5 gone "$C3_LEADER" && wait "$C3_LEADER" 2>/dev/null
         admin_call UnregisterContainer 'sa{sv}' c3 1 RemoveCgroup b true &&
                 unregistered c3 && groups_gone c3
 }
@@ -626,7 +767,7 @@ unregister_c3() {
 # nothing of c2 may be left, its groups included.
 unregister_c2() {
         local out
-        kill -KILL "${LEADER[c2]}" && wait_until 5 gone "${LEADER[c2]}" && wait_until 5 gone "${SLEEP[c2]}" || return 1
+        stop_proc "${LEADER[c2]}" && wait_until 5 gone "${LEADER[c2]}" && wait_until 5 gone "${SLEEP[c2]}" || return 1
         if ! out=$(gdbus_call admin UnregisterContainer "'c2'" "{'RemoveCgroup': <true>}" 2>&1); then
                 echo "UnregisterContainer c2 RemoveCgroup=true: $out"
                 [[ $out == *"GDBus.Error:$ERR.NotFound: "* ]] || return 1
@@ -637,31 +778,35 @@ unregister_c2() {
 c1_dropped() { [[ " $(containers_listed) " != *" c1 "* ]]; }
 
 leader_exit() {
-        kill -KILL "${LEADER[c1]}" || return 1
+        stop_proc "${LEADER[c1]}" || return 1
         wait_until 5 c1_dropped || { echo "c1 still listed 5 s after its init died"; return 1; }
-        unregistered c1 && grep -F 'container=c1 op=Unregister' "$LOG" | tail -n 1
+        unregistered c1 && grep -F 'container=c1 op=Unregister' "$LOG" | tail -n 1 || return 1
+        wait_until 5 groups_gone c1 >/dev/null || groups_gone c1
 }
 
 t "unregister: a container with a host-namespace leader: after its process ends, UnregisterContainer with RemoveCgroup removes socket, directory, state file and groups in every hierarchy" \
         unregister_c3
 t "unregister: c2 after its processes were killed: UnregisterContainer with RemoveCgroup removes socket, directory, state file and groups" \
         unregister_c2
-t "unregister: when c1's pid namespace init exits, the daemon unregisters c1 by itself within 5 s (socket, directory, state file gone)" \
+t "unregister: when c1's pid namespace init exits, the daemon unregisters c1 by itself within 5 s (socket, directory, state file gone, and the groups it made removed)" \
         leader_exit
 t "unregister: GetContainer c1 afterwards -> NotFound" \
         refused NotFound admin GetContainer "'c1'"
-todo "introspection: both interfaces carry the argument names of protocol/*.xml" \
-        "the daemon's vtables declare no argument names (SD_BUS_METHOD, not SD_BUS_METHOD_WITH_NAMES)" \
-        eval 'introspect_matches org.cgdelegate.Manager1 "$T/Manager1.xml" names && introspect_matches org.cgdelegate.Container1 "$T/Container1.xml" names'
+
+# ---- known gaps ----
+
+argument_names() {
+        introspect_matches org.cgdelegate.Manager1 "$T/Manager1.xml" names &&
+                introspect_matches org.cgdelegate.Container1 "$T/Container1.xml" names
+}
+
+t "introspection: both interfaces carry the argument names of protocol/*.xml" argument_names
 
 # ---- teardown ----
 
 teardown_clean() {
-        local p
         teardown
-        for p in "${LEADER[@]}" "${UNSHARE[@]}" "${EXTRA_PIDS[@]}"; do
-                alive "$p" && { echo "process $p still runs"; return 1; }
-        done
+        [ -z "$(tracked_running)" ] || { echo "still running: $(tracked_running)"; return 1; }
         ! pgrep -f -- "--runtime-dir $T/run" || { echo "a daemon still runs"; return 1; }
         ! grep -F "$T" /proc/self/mountinfo || { echo "a mount is left on the host"; return 1; }
         no_leftovers
