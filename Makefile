@@ -3,6 +3,7 @@
 # 12, as root) and runs every test lane that exists, `make check-asan` runs the unit and
 # integration tests again under ASan+UBSan, `make demo` is the README's main job.
 
+VERSION  := 0.1
 CC       ?= gcc
 BUILD    ?= build
 PREFIX   ?= /usr
@@ -42,7 +43,6 @@ DEMO_BINS  := $(BUILD)/demo/cgd-libdemo $(BUILD)/demo/cgd-demo-tool
 DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON      := $(BUILD)/daemon/cgdelegated
-VERSION     := 0.1
 
 .SECONDARY:
 .PHONY: all deps check check-unit check-integration check-asan demo install clean
