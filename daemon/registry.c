@@ -96,6 +96,14 @@ int registry_save(Container *c) {
         g_key_file_set_uint64(kf, "Container", "Hierarchies", c->tree->hierarchies);
         g_key_file_set_uint64(kf, "Container", "OwnHierarchies", c->own_mask);
         g_key_file_set_boolean(kf, "Container", "CreatedRoot", c->created_root);
+        /* The ancestors the daemon made, so that a restarted daemon still removes them. */
+        for (int i = 0; i < CG_HIERARCHIES_MAX; i++)
+                if (c->tree->made[i]) {
+                        char key[32];
+                        snprintf(key, sizeof key, "MadeAncestors%d", i);
+                        g_key_file_set_string_list(kf, "Container", key, (const char *const *) c->tree->made[i],
+                                                   strv_length(c->tree->made[i]));
+                }
         if (c->leader > 0) {
                 g_key_file_set_uint64(kf, "Container", "Leader", (uint64_t) c->leader);
                 g_key_file_set_uint64(kf, "Container", "PidNsDev", c->pidns.dev);
@@ -399,6 +407,24 @@ static int reload_leader(Container *c, GKeyFile *kf) {
         return 0;
 }
 
+/* Ancestors of the root recorded as made by the daemon: only real ancestors of this root are
+ * taken (the file is root's, but a stale or edited one must not make us remove other groups). */
+static void reload_made(Container *c, GKeyFile *kf) {
+        const char *rel = cg_path_relative(c->cgroup);
+        for (int i = 0; i < CG_HIERARCHIES_MAX; i++) {
+                char key[32];
+                snprintf(key, sizeof key, "MadeAncestors%d", i);
+                g_auto(GStrv) list = g_key_file_get_string_list(kf, "Container", key, NULL, NULL);
+                size_t n = 0;
+                for (char **a = list; a && *a; a++) {
+                        size_t l = strlen(*a);
+                        if (strncmp(rel, *a, l) == 0 && rel[l] == '/' && !strstr(*a, "..") &&
+                            strv_extend(&c->tree->made[i], &n, *a) < 0)
+                                break;
+                }
+        }
+}
+
 static int reload_one(Daemon *d, const char *file) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
         _cleanup_free_ char *text = NULL;
@@ -430,6 +456,8 @@ static int reload_one(Daemon *d, const char *file) {
         c->created_root = g_key_file_get_boolean(kf, "Container", "CreatedRoot", NULL);
         uint32_t mask = (uint32_t) g_key_file_get_uint64(kf, "Container", "Hierarchies", NULL);
         int k = cg_tree_open(d->host, cgroup, mask, false, &c->tree, NULL);
+        if (k >= 0)
+                reload_made(c, kf);
         if (k >= 0)
                 k = reload_leader(c, kf);
         if (k >= 0)
