@@ -362,20 +362,20 @@ static int on_epoll(sd_event_source *s, int fd, uint32_t revents, void *userdata
 
 static int on_rate_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
-        bool again = false;
         for (Conn *c = d->conns, *next; c; c = next) {
                 next = c->next;
                 if (c->dead || !c->pending || (c->container && c->container->job))
                         continue; /* a container with a job is resumed when the job is done */
-                if (!rate_allows(c->container)) {
-                        again = true;
-                        continue;
-                }
-                conn_dispatch(c);
+                if (rate_allows(c->container))
+                        conn_dispatch(c);
         }
+        /* Look again whoever still waits, including those the dispatch above made wait again
+         * (their rate_timer_arm() would otherwise be undone here). */
+        bool again = false;
+        for (Conn *c = d->conns; c && !again; c = c->next)
+                again = !c->dead && c->pending && !(c->container && c->container->job);
+        (void) sd_event_source_set_time_relative(s, RATE_TICK_USEC);
         (void) sd_event_source_set_enabled(s, again ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
-        if (again)
-                (void) sd_event_source_set_time_relative(s, RATE_TICK_USEC);
         return 0;
 }
 
