@@ -70,7 +70,6 @@ struct Conn {
         bool running;         /* authentication done */
         bool audit_subscriber;
         bool pending;         /* waiting: rate, a job, or the rest of a header */
-        bool begin_clean;     /* nothing followed the authentication's BEGIN */
         bool dead;            /* closed; freed by the sweep */
         uint64_t short_since; /* when a partial header was first seen */
         Conn *next, *prev;    /* all connections of the daemon */

@@ -71,7 +71,6 @@ static int guard_auth(Conn *c) {
         if (!begin)
                 return 1;
         size_t after = (size_t) n - (size_t) (begin + 7 - buf);
-        c->begin_clean = after == 0;
         if (after == 0)
                 return 1;
         return header_check(begin + 7, after);
@@ -238,8 +237,11 @@ static void conn_dispatch(Conn *c) {
                 }
                 if (!was_running && sd_bus_is_ready(c->bus) > 0) {
                         c->running = true;
-                        /* Nothing followed BEGIN when sd-bus read it: the next bytes are a header. */
-                        c->at_boundary = c->begin_clean;
+                        /* Whether sd-bus read past BEGIN cannot be known (bytes may arrive between
+                         * our peek and its read): the guard resumes after the first message. That
+                         * message was checked only if it was in the peeked window; the robust fix
+                         * is framing of our own (see docs/daemon.md). */
+                        c->at_boundary = false;
                 }
                 if (r == 0)
                         break;
