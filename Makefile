@@ -27,7 +27,8 @@ LIB_SRCS   := $(sort $(wildcard lib/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBCGD     := $(BUILD)/libcgd.a
 
-CLIENT_SRCS := $(sort $(wildcard client/*.c))
+CLIENT_SRCS := $(filter-out client/cgdelegatectl.c,$(sort $(wildcard client/*.c)))
+CTL         := $(BUILD)/client/cgdelegatectl
 CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
 LIBCLIENT   := $(BUILD)/libcgdelegate.a
 
@@ -47,7 +48,7 @@ DAEMON      := $(BUILD)/daemon/cgdelegated
 .SECONDARY:
 .PHONY: all deps check check-unit check-integration check-asan demo install clean
 
-all: $(LIBCGD) $(LIBCLIENT) $(DAEMON) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
+all: $(LIBCGD) $(LIBCLIENT) $(DAEMON) $(CTL) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -68,6 +69,9 @@ $(BUILD)/tests/unit/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_COMMON) $(LIBCGD
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS)) -lm
 $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_COMMON) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
+
+$(CTL): $(BUILD)/client/cgdelegatectl.o $(LIBCLIENT) $(LIBCGD)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd) -lm
 
 $(DAEMON): $(DAEMON_OBJS) $(LIBCGD)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(shell pkg-config --libs $(PKGS))
@@ -90,7 +94,7 @@ check-unit: $(UNIT_BINS)
 	tests/run-tap $(UNIT_BINS)
 
 check-integration: $(INTEG_BINS) $(DAEMON)
-	CGD_DAEMON=$(abspath $(DAEMON)) tests/run-tap $(INTEG_BINS) $(INTEG_SCRIPTS)
+	CGD_DAEMON=$(abspath $(DAEMON)) CGD_CTL=$(abspath $(CTL)) tests/run-tap $(INTEG_BINS) $(INTEG_SCRIPTS)
 
 check-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 all
@@ -100,8 +104,9 @@ demo: deps
 	$(MAKE) all
 	demo/run.sh $(BUILD)
 
-install: $(LIBCGD) $(LIBCLIENT) $(DAEMON)
+install: $(LIBCGD) $(LIBCLIENT) $(DAEMON) $(CTL)
 	install -Dm0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/cgdelegated
+	install -Dm0755 $(CTL) $(DESTDIR)$(PREFIX)/bin/cgdelegatectl
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/policies systemd-units/policies/*.conf
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/protocol protocol/*.xml
 
