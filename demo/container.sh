@@ -4,39 +4,39 @@
 # cgdelegated, through /run/host/cgdelegate/socket, for groups and limits, and shows them at work.
 set -u
 tool=$1
-sock=unix:path=/run/host/cgdelegate/socket
-call() { busctl --address="$sock" call org.cgdelegate /org/cgdelegate org.cgdelegate.Container1 "$@"; }
+ctl=$2 # cgdelegatectl; it finds /run/host/cgdelegate/socket by itself inside a container
 say() { printf '[container] %s\n' "$*"; }
 
 # The runtime sets the leader after starting us; methods that take pids wait for it.
-for _ in $(seq 100); do call GetProcesses sb / false >/dev/null 2>&1 && break; sleep 0.05; done
+for _ in $(seq 100); do "$ctl" procs / >/dev/null 2>&1 && break; sleep 0.05; done
 
-say "CreateGroup /app -> $(call CreateGroup 'sa{sv}' /app 0)"
-say "SetProperties /app memory.max=64M pids.max=5 cpu.max='20000 100000'"
-call SetProperties 'sa(ss)a{sv}' /app 3 memory.max 64M pids.max 5 cpu.max "20000 100000" 0 || exit 1
-say "GetProperties /app: $(call GetProperties sas /app 3 memory.max pids.max cpu.max)"
+say "cgdelegatectl create /app"
+"$ctl" create /app || exit 1
+say "cgdelegatectl set /app MemoryMax=64M TasksMax=5 CPUQuota=20%"
+"$ctl" set /app MemoryMax=64M TasksMax=5 CPUQuota=20% || exit 1
+say "cgdelegatectl get /app memory.max pids.max cpu.max:"
+"$ctl" get /app memory.max pids.max cpu.max | sed 's/^/  /'
 
 mkfifo /run/go
 bash -c 'read -r _ < /run/go; exec "$0" forks 10' "$tool" &
 worker=$!
-call MoveProcess 'sua{sv}' /app "$worker" 0 && say "moved pid $worker into /app; it forks 10 children:"
+"$ctl" move /app "$worker" && say "moved pid $worker into /app; it forks 10 children:"
 echo go > /run/go
 wait "$worker"
-call Kill 'sia{sv}' /app 9 0 && say "killed what was left in /app"
+"$ctl" kill /app --signal 9 && say "killed what was left in /app"
 
-call CreateGroup 'sa{sv}' /cpu 0 >/dev/null
-call SetProperties 'sa(ss)a{sv}' /cpu 1 cpu.max "20000 100000" 0
+"$ctl" create /cpu && "$ctl" set /cpu CPUQuota=20%
 bash -c 'read -r _ < /run/go; exec "$0" spin 1000' "$tool" &
 spinner=$!
-call MoveProcess 'sua{sv}' /cpu "$spinner" 0 && say "moved pid $spinner into /cpu (cpu.max 20%); it spins for 1 s"
+"$ctl" move /cpu "$spinner" && say "moved pid $spinner into /cpu (CPUQuota=20%); it spins for 1 s"
 echo go > /run/go
 wait "$spinner"
 
-say "asking for memory.max=1G on /app (the policy's ceiling is 256M):"
-call SetProperties 'sa(ss)a{sv}' /app 1 memory.max 1G 0 2>&1 | sed 's/^/  refused: /'
+say "asking for MemoryMax=1G on /app (the policy's ceiling is 256M):"
+"$ctl" set /app MemoryMax=1G 2>&1 | sed 's/^/  refused: /'
 say "asking for /../escape:"
-call CreateGroup 'sa{sv}' /../escape 0 2>&1 | sed 's/^/  refused: /'
+"$ctl" create /../escape 2>&1 | sed 's/^/  refused: /'
 say "asking for cgroup.procs:"
-call SetProperties 'sa(ss)a{sv}' /app 1 cgroup.procs 1 0 2>&1 | sed 's/^/  refused: /'
+"$ctl" set /app cgroup.procs=1 2>&1 | sed 's/^/  refused: /'
 touch /run/done
 exec sleep 1000

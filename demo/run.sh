@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The README's main job: cgdelegated with the default policy plus a demo policy, a demo container
-# (pid, mount and cgroup namespaces, the daemon's socket directory at /run/host/cgdelegate), and a
-# client inside it that creates a group and sets limits the kernel then enforces. Everything it
+# (pid, mount and cgroup namespaces, the daemon's socket directory at /run/host/cgdelegate), and
+# cgdelegatectl inside it creating a group and setting limits, in systemd's syntax, that the
+# kernel then enforces. Everything it
 # makes (cgroups, sockets, processes, temporary files) is removed at the end. Needs root.
 set -eu
 build=${1:-build}
@@ -13,6 +14,7 @@ t=$(mktemp -d /tmp/cgd-demo.XXXXXX)
 mem=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
 root="${mem%/}/cgd-demo-$$"
 daemon= ; box=
+ctl="$build/client/cgdelegatectl --socket $t/run/admin.socket"
 admin() { busctl --address="unix:path=$t/run/admin.socket" call org.cgdelegate /org/cgdelegate org.cgdelegate.Manager1 "$@"; }
 cleanup() {
         set +e
@@ -34,13 +36,14 @@ daemon=$!
 for _ in $(seq 100); do admin ListContainers >/dev/null 2>&1 && break; sleep 0.05; done
 echo "[host] cgdelegated is serving $t/run/admin.socket"
 
-sock=$(admin RegisterContainer 'sssa{sv}' demo "$root" demo 1 Create b true | cut -d'"' -f2)
+sock=$($ctl register demo --cgroup "$root" --policy demo --create)
 echo "[host] registered container 'demo' (cgroup $root, policy 'demo'); its socket: $sock"
 
 unshare --pid --fork --mount --cgroup --propagation private bash -c '
         mount -t tmpfs tmpfs /run && mkdir -p /run/host/cgdelegate &&
-        mount --bind "$0" /run/host/cgdelegate && exec "$1" "$2"' \
-        "$t/run/containers/demo" "$here/container.sh" "$(realpath "$build")/demo/cgd-demo-tool" 2>/dev/null &
+        mount --bind "$0" /run/host/cgdelegate && exec "$1" "$2" "$3"' \
+        "$t/run/containers/demo" "$here/container.sh" "$(realpath "$build")/demo/cgd-demo-tool" \
+        "$(realpath "$build")/client/cgdelegatectl" 2>/dev/null &
 box=$!
 for _ in $(seq 100); do init=$(pgrep -P "$box" | head -1); [ -n "$init" ] && break; sleep 0.02; done
 admin SetContainerLeader 'sua{sv}' demo "$init" 0
@@ -58,4 +61,4 @@ grep -o 'op=.*' "$t/daemon.log" | sed 's/^/  /'
 kill -9 "$init"
 echo "[host] the container ended; the daemon unregisters it by itself:"
 for _ in $(seq 100); do admin ListContainers | grep -q '"demo"' || break; sleep 0.05; done
-admin ListContainers | sed 's/^/  ListContainers: /'
+echo "  cgdelegatectl list: $($ctl list)"
