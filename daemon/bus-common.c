@@ -132,11 +132,28 @@ void bus_options_done(BusOptions *o) {
         if (o->set & OPT(OPT_LEADER_FD))
                 o->leader_fd = safe_close(o->leader_fd);
         o->set &= ~OPT(OPT_LEADER_FD);
-        for (size_t i = 0; i < o->n_props; i++) {
-                free(o->props[i][0]);
-                free(o->props[i][1]);
-        }
+        bus_pairs_free(o->props, o->n_props);
         o->n_props = 0;
+}
+
+void bus_pairs_free(char *pairs[][2], size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(pairs[i][0]);
+                free(pairs[i][1]);
+        }
+}
+
+/* "key=value key=value", as the client sent them, for the audit line (cut at size). */
+void bus_pairs_describe(char *const pairs[][2], size_t n, char *buf, size_t size) {
+        size_t len = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < n && len < size; i++)
+                len += (size_t) snprintf(buf + len, size - len, "%s%s=%s", i ? " " : "", pairs[i][0], pairs[i][1]);
+}
+
+ApplyFlags bus_apply_flags(const BusOptions *o) {
+        return (o->flag[OPT_ALLOW_BELOW_USAGE] ? APPLY_ALLOW_BELOW_USAGE : 0) |
+               (o->flag[OPT_ALLOW_MIGRATE] ? APPLY_ALLOW_MIGRATE : 0);
 }
 
 int bus_read_pairs(sd_bus_message *m, char *ret[static BUS_PROPERTIES_MAX][2], size_t *ret_n, CgdRefusal *r) {

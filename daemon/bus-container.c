@@ -313,16 +313,10 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
                 k = bus_read_options(m, OPT(OPT_ALLOW_BELOW_USAGE) | OPT(OPT_ALLOW_MIGRATE), &o, &r);
         if (k >= 0)
                 k = bus_parse_values(pairs, n, c->policy, path, depth, &values, &r);
-        ApplyFlags flags = (o.flag[OPT_ALLOW_BELOW_USAGE] ? APPLY_ALLOW_BELOW_USAGE : 0) |
-                           (o.flag[OPT_ALLOW_MIGRATE] ? APPLY_ALLOW_MIGRATE : 0);
+        ApplyFlags flags = bus_apply_flags(&o);
         SlowOp slow = { .path = (char *) path, .op = "SetProperties", .n = n, .flags = flags };
-        for (size_t i = 0, len = 0; i < n && len < sizeof slow.detail; i++)
-                len += (size_t) snprintf(slow.detail + len, sizeof slow.detail - len, "%s%s=%s", i ? " " : "",
-                                         pairs[i][0], pairs[i][1]);
-        for (size_t i = 0; i < n; i++) {
-                free(pairs[i][0]);
-                free(pairs[i][1]);
-        }
+        bus_pairs_describe(pairs, n, slow.detail, sizeof slow.detail);
+        bus_pairs_free(pairs, n);
         bus_options_done(&o);
         /* Only a write the client allowed to reclaim or migrate can be slow; the rest is quick. */
         if (k >= 0 && flags) {

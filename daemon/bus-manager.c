@@ -167,16 +167,10 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
         if (k >= 0)
                 k = bus_parse_values(pairs, n, NULL, path, 0, &values, &r);
         if (k >= 0)
-                k = apply_properties(c->tree, rel, values, n,
-                                     (o.flag[OPT_ALLOW_BELOW_USAGE] ? APPLY_ALLOW_BELOW_USAGE : 0) |
-                                     (o.flag[OPT_ALLOW_MIGRATE] ? APPLY_ALLOW_MIGRATE : 0), &r);
-        char detail[512] = "admin:";
-        for (size_t i = 0, len = strlen(detail); i < n && len < sizeof detail; i++)
-                len += (size_t) snprintf(detail + len, sizeof detail - len, " %s=%s", pairs[i][0], pairs[i][1]);
-        for (size_t i = 0; i < n; i++) {
-                free(pairs[i][0]);
-                free(pairs[i][1]);
-        }
+                k = apply_properties(c->tree, rel, values, n, bus_apply_flags(&o), &r);
+        char detail[512] = "admin: ";
+        bus_pairs_describe(pairs, n, detail + strlen(detail), sizeof detail - strlen(detail));
+        bus_pairs_free(pairs, n);
         bus_options_done(&o);
         if (done(m, conn, c, "-", "SetProperties", path, detail, k, &r) < 0 || k < 0)
                 return k < 0 && r.message[0] ? 1 : k;

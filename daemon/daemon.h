@@ -171,6 +171,9 @@ extern const sd_bus_vtable bus_hello_vtable[];
 int bus_refuse(sd_bus_message *m, Conn *c, const CgdRefusal *r);
 int bus_read_options(sd_bus_message *m, uint32_t allowed, BusOptions *ret, CgdRefusal *r);
 void bus_options_done(BusOptions *o);
+void bus_pairs_free(char *pairs[][2], size_t n);
+void bus_pairs_describe(char *const pairs[][2], size_t n, char *buf, size_t size);
+ApplyFlags bus_apply_flags(const BusOptions *o);
 int bus_read_pairs(sd_bus_message *m, char *ret[static BUS_PROPERTIES_MAX][2], size_t *ret_n, CgdRefusal *r);
 int bus_parse_values(char *const pairs[][2], size_t n, const Policy *p, const char *path, unsigned depth,
                      KnobValue **ret, CgdRefusal *r);

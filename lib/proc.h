@@ -35,7 +35,11 @@ int proc_pidfd_host_pid(int pidfd, pid_t *ret);
  * container learns nothing about processes outside it). */
 int proc_pid_in_ns(pid_t host_pid, const PidNs *ns, pid_t *ret_ns_pid);
 
-/* A pidfd for the process that ns sees as ns_pid. At level 0 pidfd_open(); below, a short-lived
+/* Not used by the daemon any more: a helper inside the container's namespace can be watched
+ * there (its /proc shows the daemon's argv, cgroups and mounts); the daemon looks for a pid among
+ * the processes below the container's root instead. Kept for tools that start the process.
+ *
+ * A pidfd for the process that ns sees as ns_pid. At level 0 pidfd_open(); below, a short-lived
  * helper that enters ns (setns, then fork) opens it there and passes it back, because the
  * kernel resolves a pid only in the caller's own namespace. -ESRCH when ns has no such pid. */
 int proc_open_in_ns(const PidNs *ns, pid_t ns_pid, int *ret_pidfd);
