@@ -16,7 +16,8 @@ TEST_PKGS := cmocka
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
             -Wformat=2 -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -D_GNU_SOURCE -fno-strict-aliasing \
+# -fPIC everywhere: libcgdelegate.so takes lib/strv.o and lib/error.o as they are.
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -D_GNU_SOURCE -fno-strict-aliasing -fPIC \
               -Ilib -Iclient -Iinclude -MMD -MP $(shell pkg-config --cflags $(PKGS)) -DCGD_VERSION='"$(VERSION)"' 
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -29,8 +30,14 @@ LIBCGD     := $(BUILD)/libcgd.a
 
 CLIENT_SRCS := $(filter-out client/cgdelegatectl.c,$(sort $(wildcard client/*.c)))
 CTL         := $(BUILD)/client/cgdelegatectl
+# libcgdelegate: the client objects plus the two pure helpers of lib/ they share with the daemon.
 CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
+LIBCLIENT_OBJS := $(CLIENT_OBJS) $(BUILD)/lib/strv.o $(BUILD)/lib/error.o
 LIBCLIENT   := $(BUILD)/libcgdelegate.a
+SOVERSION   := 0
+SHLIB       := $(BUILD)/libcgdelegate.so.$(SOVERSION).$(VERSION)
+MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
+LIBDIR      ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
@@ -48,7 +55,7 @@ DAEMON      := $(BUILD)/daemon/cgdelegated
 .SECONDARY:
 .PHONY: all deps check check-unit check-integration check-asan demo install clean
 
-all: $(LIBCGD) $(LIBCLIENT) $(DAEMON) $(CTL) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
+all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,9 +65,24 @@ $(LIBCGD): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(LIBCLIENT): $(CLIENT_OBJS)
+$(LIBCLIENT): $(LIBCLIENT_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+# Only the functions of include/cgdelegate.h are exported, at version CGDELEGATE_0.1.
+$(SHLIB): $(LIBCLIENT_OBJS) client/libcgdelegate.sym
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libcgdelegate.so.$(SOVERSION) -Wl,--version-script=client/libcgdelegate.sym \
+	      -Wl,--no-undefined -o $@ $(LIBCLIENT_OBJS) $(shell pkg-config --libs libsystemd)
+	ln -sf $(notdir $@) $(BUILD)/libcgdelegate.so.$(SOVERSION)
+	ln -sf $(notdir $@) $(BUILD)/libcgdelegate.so
+
+# cgdelegate.pc for the installed library; uninstalled/cgdelegate.pc for programs built against
+# the build tree (tests, the bridge).
+$(BUILD)/cgdelegate.pc: client/cgdelegate.pc.in Makefile
+	@mkdir -p $(BUILD)/uninstalled
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(PREFIX)/include|' $< >$@
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBDIR@|$(abspath $(BUILD))|' -e 's|@INCLUDEDIR@|$(abspath include)|' $< \
+	    >$(BUILD)/uninstalled/cgdelegate.pc
 
 $(BUILD)/tests/common/%.o: ALL_CFLAGS += -Itests/common $(shell pkg-config --cflags $(TEST_PKGS))
 $(BUILD)/tests/%.o: ALL_CFLAGS += -Itests/common $(shell pkg-config --cflags $(TEST_PKGS))
@@ -70,8 +92,13 @@ $(BUILD)/tests/unit/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_COMMON) $(LIBCGD
 $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_COMMON) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
 
-$(CTL): $(BUILD)/client/cgdelegatectl.o $(LIBCLIENT) $(LIBCGD)
+$(CTL): $(BUILD)/client/cgdelegatectl.o $(LIBCLIENT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd) -lm
+
+# The library's own integration test links the shared object, as a runtime would.
+$(BUILD)/tests/integration/test-libcgdelegate: $(BUILD)/tests/integration/test-libcgdelegate.o $(TEST_COMMON) $(LIBCGD) $(SHLIB)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD) -lcgdelegate -Wl,-rpath,$(abspath $(BUILD)) \
+	      $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
 
 $(DAEMON): $(DAEMON_OBJS) $(LIBCGD)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(shell pkg-config --libs $(PKGS))
@@ -90,8 +117,8 @@ check: deps
 	$(MAKE) check-unit check-integration
 	$(MAKE) check-asan
 
-check-unit: $(UNIT_BINS)
-	tests/run-tap $(UNIT_BINS)
+check-unit: $(UNIT_BINS) $(SHLIB)
+	CGD_BUILD=$(abspath $(BUILD)) tests/run-tap $(UNIT_BINS) $(wildcard tests/unit/test-*.sh)
 
 check-integration: $(INTEG_BINS) $(DAEMON)
 	CGD_DAEMON=$(abspath $(DAEMON)) CGD_CTL=$(abspath $(CTL)) tests/run-tap $(INTEG_BINS) $(INTEG_SCRIPTS)
@@ -104,7 +131,7 @@ demo: deps
 	$(MAKE) all
 	demo/run.sh $(BUILD)
 
-install: $(LIBCGD) $(LIBCLIENT) $(DAEMON) $(CTL)
+install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL)
 	install -Dm0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/cgdelegated
 	install -Dm0755 $(CTL) $(DESTDIR)$(PREFIX)/bin/cgdelegatectl
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/policies systemd-units/policies/*.conf

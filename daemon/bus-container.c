@@ -263,24 +263,12 @@ static int method_remove_group(sd_bus_message *m, void *userdata, sd_bus_error *
         return finish(m, conn, "RemoveGroup", path, recursive ? "recursive" : "", k, &r);
 }
 
-static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Conn *conn = userdata;
-        Container *c = conn->container;
-        CgdRefusal r = {};
-        const char *path = "", *rel;
-        unsigned depth = 0;
-        int recursive = 0;
+/* ListGroups and the admin's ListContainerGroups: the groups below rel, as "/a/b" paths. */
+int bus_reply_groups(sd_bus_message *m, Container *c, const char *path, const char *rel, bool recursive, CgdRefusal *r) {
         _cleanup_strv_free_ char **l = NULL;
-        int k = read_path(m, c, &path, &rel, &depth, &r);
-        if (k >= 0)
-                k = sd_bus_message_read(m, "b", &recursive);
-        if (k >= 0) {
-                k = cg_tree_children(c->tree, primary_hier(c), rel, recursive, &l);
-                if (k < 0)
-                        tree_refusal(c, k, NULL, path, &r);
-        }
+        int k = cg_tree_children(c->tree, primary_hier(c), rel, recursive, &l);
         if (k < 0)
-                return finish(m, conn, "ListGroups", path, "", k, &r);
+                return tree_refusal(c, k, NULL, path, r);
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         k = sd_bus_message_new_method_return(m, &reply);
         if (k >= 0)
@@ -292,6 +280,20 @@ static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (k >= 0)
                 k = sd_bus_message_close_container(reply);
         return k < 0 ? k : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        CgdRefusal r = {};
+        const char *path = "", *rel;
+        unsigned depth = 0;
+        int recursive = 0;
+        int k = read_path(m, conn->container, &path, &rel, &depth, &r);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "b", &recursive);
+        if (k >= 0)
+                k = bus_reply_groups(m, conn->container, path, rel, recursive, &r);
+        return k < 0 ? finish(m, conn, "ListGroups", path, "", k, &r) : k;
 }
 
 /* ---- properties ---- */
@@ -465,6 +467,29 @@ static int method_move_process_fd(sd_bus_message *m, void *userdata, sd_bus_erro
         return finish(m, conn, "MoveProcessFD", path, "pidfd", k, &r);
 }
 
+/* GetProcesses and the admin's GetContainerProcesses: the container's sees pids in its own pid
+ * namespace and never a process outside it; the host's sees host pids, all of them. */
+int bus_reply_processes(sd_bus_message *m, Container *c, const char *path, const char *rel, bool recursive,
+                        bool host_pids, CgdRefusal *r) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int k = cg_tree_procs(c->tree, primary_hier(c), rel, recursive, &pids, &n);
+        if (k < 0)
+                return tree_refusal(c, k, NULL, path, r);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        k = sd_bus_message_new_method_return(m, &reply);
+        if (k >= 0)
+                k = sd_bus_message_open_container(reply, 'a', "u");
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                pid_t shown = pids[i];
+                if (host_pids || proc_pid_in_ns(pids[i], &c->pidns, &shown) >= 0)
+                        k = sd_bus_message_append(reply, "u", (uint32_t) shown);
+        }
+        if (k >= 0)
+                k = sd_bus_message_close_container(reply);
+        return k < 0 ? k : sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_get_processes(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Conn *conn = userdata;
         Container *c = conn->container;
@@ -472,30 +497,14 @@ static int method_get_processes(sd_bus_message *m, void *userdata, sd_bus_error 
         const char *path = "", *rel;
         unsigned depth = 0;
         int recursive = 0;
-        _cleanup_free_ pid_t *pids = NULL;
-        size_t n = 0;
         int k = read_path(m, c, &path, &rel, &depth, &r);
         if (k >= 0)
                 k = sd_bus_message_read(m, "b", &recursive);
         if (k >= 0)
                 k = need_leader(c, "GetProcesses", &r);
-        if (k >= 0 && (k = cg_tree_procs(c->tree, primary_hier(c), rel, recursive, &pids, &n)) < 0)
-                tree_refusal(c, k, NULL, path, &r);
-        if (k < 0)
-                return finish(m, conn, "GetProcesses", path, "", k, &r);
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        k = sd_bus_message_new_method_return(m, &reply);
         if (k >= 0)
-                k = sd_bus_message_open_container(reply, 'a', "u");
-        for (size_t i = 0; k >= 0 && i < n; i++) {
-                pid_t ns_pid;
-                /* Processes outside the container's pid namespace are not the container's to see. */
-                if (proc_pid_in_ns(pids[i], &c->pidns, &ns_pid) >= 0)
-                        k = sd_bus_message_append(reply, "u", (uint32_t) ns_pid);
-        }
-        if (k >= 0)
-                k = sd_bus_message_close_container(reply);
-        return k < 0 ? k : sd_bus_send(NULL, reply, NULL);
+                k = bus_reply_processes(m, c, path, rel, recursive, false, &r);
+        return k < 0 ? finish(m, conn, "GetProcesses", path, "", k, &r) : k;
 }
 
 /* ---- freeze, thaw, kill ---- */

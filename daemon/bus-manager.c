@@ -193,6 +193,30 @@ static int method_get_properties(sd_bus_message *m, void *userdata, sd_bus_error
         return bus_reply_properties(m, conn, c->tree, rel, keys, KNOB_ALL);
 }
 
+/* ListContainerGroups and GetContainerProcesses: what a container's ListGroups and GetProcesses
+ * show, for the admin, with host pids. */
+static int list_common(sd_bus_message *m, Conn *conn, bool processes) {
+        CgdRefusal r = {};
+        Container *c = NULL;
+        const char *path = "", *rel;
+        int recursive = 0;
+        int k = read_target(m, conn, &c, &path, &rel, &r);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "b", &recursive);
+        if (k >= 0)
+                k = processes ? bus_reply_processes(m, c, path, rel, recursive, true, &r)
+                              : bus_reply_groups(m, c, path, rel, recursive, &r);
+        return k < 0 && r.message[0] ? bus_refuse(m, conn, &r) : k;
+}
+
+static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return list_common(m, userdata, false);
+}
+
+static int method_get_processes(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return list_common(m, userdata, true);
+}
+
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Conn *conn = userdata;
         _cleanup_free_ char *err = NULL;
@@ -248,6 +272,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("ListContainers", "", "", "a(sss)", SD_BUS_PARAM(containers), method_list, 0),
         SD_BUS_METHOD_WITH_NAMES("GetContainer", "s", SD_BUS_PARAM(name), "a{sv}", SD_BUS_PARAM(container), method_get, 0),
         SD_BUS_METHOD_WITH_NAMES("SetContainerProperties", "ssa(ss)a{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(path) SD_BUS_PARAM(properties) SD_BUS_PARAM(options), "", "", method_set_properties, 0),
+        SD_BUS_METHOD_WITH_NAMES("ListContainerGroups", "ssb", SD_BUS_PARAM(name) SD_BUS_PARAM(path) SD_BUS_PARAM(recursive), "as", SD_BUS_PARAM(groups), method_list_groups, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetContainerProcesses", "ssb", SD_BUS_PARAM(name) SD_BUS_PARAM(path) SD_BUS_PARAM(recursive), "au", SD_BUS_PARAM(pids), method_get_processes, 0),
         SD_BUS_METHOD_WITH_NAMES("GetContainerProperties", "ssas", SD_BUS_PARAM(name) SD_BUS_PARAM(path) SD_BUS_PARAM(keys), "a(ss)", SD_BUS_PARAM(properties), method_get_properties, 0),
         SD_BUS_METHOD_WITH_NAMES("ReloadPolicies", "", "", "", "", method_reload, 0),
         SD_BUS_METHOD_WITH_NAMES("GetStatistics", "", "", "a{st}", SD_BUS_PARAM(statistics), method_statistics, 0),

@@ -182,6 +182,9 @@ int bus_check_path(const char *path, unsigned max_depth, const char **ret_rel, u
 
 /* bus-container.c, bus-manager.c */
 extern const sd_bus_vtable container_vtable[];
+int bus_reply_groups(sd_bus_message *m, Container *c, const char *path, const char *rel, bool recursive, CgdRefusal *r);
+int bus_reply_processes(sd_bus_message *m, Container *c, const char *path, const char *rel, bool recursive,
+                        bool host_pids, CgdRefusal *r);
 extern const sd_bus_vtable manager_vtable[];
 
 /* registry.c */
