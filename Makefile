@@ -28,7 +28,8 @@ LIB_SRCS   := $(sort $(wildcard lib/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBCGD     := $(BUILD)/libcgd.a
 
-CLIENT_SRCS := $(filter-out client/cgdelegatectl.c,$(sort $(wildcard client/*.c)))
+CTL_SRCS    := client/cgdelegatectl.c $(wildcard client/ctl-*.c)
+CLIENT_SRCS := $(filter-out $(CTL_SRCS),$(sort $(wildcard client/*.c)))
 CTL         := $(BUILD)/client/cgdelegatectl
 # libcgdelegate: the client objects plus the two pure helpers of lib/ they share with the daemon.
 CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
@@ -92,7 +93,7 @@ $(BUILD)/tests/unit/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_COMMON) $(LIBCGD
 $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_COMMON) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
 
-$(CTL): $(BUILD)/client/cgdelegatectl.o $(LIBCLIENT)
+$(CTL): $(CTL_SRCS:%.c=$(BUILD)/%.o) $(LIBCLIENT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd) -lm
 
 # The library's own integration test links the shared object, as a runtime would.
@@ -140,4 +141,4 @@ install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL)
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)

@@ -96,7 +96,3 @@ int cgd_kill(cgd_client *c, const char *path, int signal, const cgd_options *o) 
         r = r < 0 ? r : client_append_options(m, o);
         return r < 0 ? r : client_call(c, m, NULL);
 }
-
-int cgd_get_policy(cgd_client *c, cgd_dict **ret) {
-        return client_call_dict(c, 0, "GetPolicy", ret);
-}

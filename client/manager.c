@@ -114,6 +114,25 @@ int cgd_get_container_processes(cgd_client *c, const char *name, const char *pat
         return r < 0 ? r : client_read_pids(reply, ret, ret_n);
 }
 
+int cgd_list_policies(cgd_client *c, char ***ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r = client_new_call(c, 1, "ListPolicies", &m);
+        r = r < 0 ? r : client_call(c, m, &reply);
+        return r < 0 ? r : client_read_strv(reply, ret);
+}
+
+/* Container1.GetPolicy() without a name, Manager1.GetPolicy(name) with one. */
+int cgd_get_policy(cgd_client *c, const char *name, cgd_dict **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        if (!name != !c->admin)
+                return client_fail(c, -EINVAL, "org.cgdelegate.Error.InvalidValue",
+                                   c->admin ? "the admin socket needs a policy name" : "a container sees only its own policy");
+        int r = client_new_call(c, c->admin, "GetPolicy", &m);
+        r = r < 0 || !name ? r : sd_bus_message_append(m, "s", name);
+        r = r < 0 ? r : client_call(c, m, &reply);
+        return r < 0 ? r : client_read_dict(reply, ret);
+}
+
 int cgd_reload_policies(cgd_client *c) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r = client_new_call(c, 1, "ReloadPolicies", &m);

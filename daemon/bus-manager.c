@@ -5,11 +5,17 @@
  * root and are not bound by its policy, but are validated and audited like any other.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cgpath.h"
 #include "daemon.h"
 
 int bus_append_policy(sd_bus_message *reply, const Policy *p);
+
+static int cmp_names(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
 
 static int done(sd_bus_message *m, Conn *conn, const Container *c, const char *name, const char *op, const char *path,
                 const char *detail, int k, const CgdRefusal *r) {
@@ -217,6 +223,39 @@ static int method_get_processes(sd_bus_message *m, void *userdata, sd_bus_error 
         return list_common(m, userdata, true);
 }
 
+/* The policies the daemon has loaded (built-in, shipped and the admin's), by name. */
+static int method_list_policies(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        guint n = 0;
+        char **names = (char **) g_hash_table_get_keys_as_array(conn->daemon->policies, &n);
+        qsort(names, n, sizeof *names, cmp_names);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int k = sd_bus_message_new_method_return(m, &reply);
+        if (k >= 0)
+                k = sd_bus_message_append_strv(reply, names);
+        g_free(names); /* the keys stay the table's */
+        return k < 0 ? k : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_policy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
+        const char *name = "";
+        CgdRefusal r = {};
+        int k = sd_bus_message_read(m, "s", &name);
+        if (k < 0)
+                return k;
+        const Policy *p = policies_get(conn->daemon, name);
+        if (!p) {
+                cgd_refuse(&r, CGD_ERROR_NOT_FOUND, "no policy '%.64s' is loaded", name);
+                return bus_refuse(m, conn, &r);
+        }
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        k = sd_bus_message_new_method_return(m, &reply);
+        if (k >= 0)
+                k = bus_append_policy(reply, p);
+        return k < 0 ? k : sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Conn *conn = userdata;
         _cleanup_free_ char *err = NULL;
@@ -274,6 +313,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("SetContainerProperties", "ssa(ss)a{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(path) SD_BUS_PARAM(properties) SD_BUS_PARAM(options), "", "", method_set_properties, 0),
         SD_BUS_METHOD_WITH_NAMES("ListContainerGroups", "ssb", SD_BUS_PARAM(name) SD_BUS_PARAM(path) SD_BUS_PARAM(recursive), "as", SD_BUS_PARAM(groups), method_list_groups, 0),
         SD_BUS_METHOD_WITH_NAMES("GetContainerProcesses", "ssb", SD_BUS_PARAM(name) SD_BUS_PARAM(path) SD_BUS_PARAM(recursive), "au", SD_BUS_PARAM(pids), method_get_processes, 0),
+        SD_BUS_METHOD_WITH_NAMES("ListPolicies", "", "", "as", SD_BUS_PARAM(policies), method_list_policies, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetPolicy", "s", SD_BUS_PARAM(policy), "a{sv}", SD_BUS_PARAM(settings), method_get_policy, 0),
         SD_BUS_METHOD_WITH_NAMES("GetContainerProperties", "ssas", SD_BUS_PARAM(name) SD_BUS_PARAM(path) SD_BUS_PARAM(keys), "a(ss)", SD_BUS_PARAM(properties), method_get_properties, 0),
         SD_BUS_METHOD_WITH_NAMES("ReloadPolicies", "", "", "", "", method_reload, 0),
         SD_BUS_METHOD_WITH_NAMES("GetStatistics", "", "", "a{st}", SD_BUS_PARAM(statistics), method_statistics, 0),

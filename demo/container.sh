@@ -32,6 +32,8 @@ spinner=$!
 echo go > /run/go
 wait "$spinner"
 
+say "cgdelegatectl tree:"
+"$ctl" tree | sed 's/^/  /'
 say "asking for MemoryMax=1G on /app (the policy's ceiling is 256M):"
 "$ctl" set /app MemoryMax=1G 2>&1 | sed 's/^/  refused: /'
 say "asking for /../escape:"

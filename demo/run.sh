@@ -58,7 +58,9 @@ printf '  %-26s %s\n' "app pids.events" "$(cat "/sys/fs/cgroup/pids$root/app/pid
 printf '  %-26s %s\n' "cpu cpu.stat" "$(grep -E '^(nr_periods|nr_throttled)' "/sys/fs/cgroup/cpu$root/cpu/cpu.stat" | tr '\n' ' ')"
 echo "[host] the daemon's audit trail:"
 grep -o 'op=.*' "$t/daemon.log" | sed 's/^/  /'
+echo "[host] cgdelegatectl list, while the container runs:"
+$ctl list | sed 's/^/  /'
 kill -9 "$init"
 echo "[host] the container ended; the daemon unregisters it by itself:"
 for _ in $(seq 100); do admin ListContainers | grep -q '"demo"' || break; sleep 0.05; done
-echo "  cgdelegatectl list: $($ctl list)"
+echo "  cgdelegatectl --no-legend list: $($ctl --no-legend list)(nothing)"

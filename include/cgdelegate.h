@@ -130,10 +130,11 @@ int cgd_get_processes(cgd_client *c, const char *path, int recursive, pid_t **re
 int cgd_freeze(cgd_client *c, const char *path, const cgd_options *o);
 int cgd_thaw(cgd_client *c, const char *path, const cgd_options *o);
 int cgd_kill(cgd_client *c, const char *path, int signal, const cgd_options *o);
-int cgd_get_policy(cgd_client *c, cgd_dict **ret);
 
 /* ---- both sockets ---- */
 
+/* A container's socket: its own policy (name NULL). The admin socket: the loaded policy name. */
+int cgd_get_policy(cgd_client *c, const char *name, cgd_dict **ret);
 /* Container1: "GroupEmpty", "MemoryEvent"; Manager1: "Audit". events NULL or empty
  * unsubscribes. */
 int cgd_subscribe(cgd_client *c, const char *const *events);
@@ -161,6 +162,8 @@ int cgd_get_container_properties(cgd_client *c, const char *name, const char *pa
 int cgd_list_container_groups(cgd_client *c, const char *name, const char *path, int recursive, char ***ret);
 int cgd_get_container_processes(cgd_client *c, const char *name, const char *path, int recursive, pid_t **ret,
                                 size_t *ret_n);
+/* Names of the loaded policies, sorted. */
+int cgd_list_policies(cgd_client *c, char ***ret);
 int cgd_reload_policies(cgd_client *c);
 int cgd_get_statistics(cgd_client *c, cgd_dict **ret);
 

@@ -1,34 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# cgdelegatectl against the real daemon: on the host (admin socket, NAME:/path) and on a
-# container's socket (/path), systemd syntax translated and enforced in the host's cgroupfs,
-# --json parsed back, and the exit codes 0 / 1 / 2 with the D-Bus error name on stderr. Root;
-# TAP; every cgroup below this process's memory group, removed at the end.
+# cgdelegatectl against the real daemon, every verb in both modes: on the host (admin socket,
+# NAME:/path) and on a container's socket (/path), the latter also found by itself inside a
+# mount namespace that has the socket directory at /run/host/cgdelegate as a runtime sets it up.
+# Effects are read back from the host's cgroupfs; --json output is parsed back with jq; exit
+# codes 0 / 1 / 2 with the D-Bus error name on stderr; --help for every verb. Root; TAP; every
+# cgroup below this process's memory group, removed at the end; only processes it started are
+# signalled.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 DAEMON=${CGD_DAEMON:-$root/build/daemon/cgdelegated}
 CTL=${CGD_CTL:-$root/build/client/cgdelegatectl}
 n=0 failed=0
-ok() { n=$((n + 1)); if eval "$2" >/tmp/cgd-ctl-out.$$ 2>&1; then echo "ok $n - $1"; else failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/#   /' /tmp/cgd-ctl-out.$$; fi; }
+ok() { n=$((n + 1)); if eval "$2" >"$t/out" 2>&1; then echo "ok $n - $1"; else failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/#   /' "$t/out"; fi; }
 
-if [ "$(id -u)" != 0 ] || [ ! -x "$DAEMON" ] || [ ! -x "$CTL" ] || ! command -v jq >/dev/null; then
-        echo "1..0 # SKIP needs root, jq, $DAEMON and $CTL"
+if [ "$(id -u)" != 0 ] || [ ! -x "$DAEMON" ] || [ ! -x "$CTL" ] || ! command -v jq >/dev/null || ! command -v unshare >/dev/null; then
+        echo "1..0 # SKIP needs root, jq, unshare, $DAEMON and $CTL"
         exit 0
 fi
 mem=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
 [ -d /sys/fs/cgroup/memory ] || { echo "1..0 # SKIP needs the v1 memory hierarchy (the VM lane covers v2)"; exit 0; }
 base="${mem%/}/cgd-ctltest-$$"
 t=$(mktemp -d /tmp/cgd-ctl.XXXXXX)
-daemon='' leader=''
+daemon='' pids=()
 cleanup() {
-        [ -n "$leader" ] && kill -9 "$leader" 2>/dev/null && wait "$leader" 2>/dev/null
-        "$CTL" --socket "$t/run/admin.socket" unregister w --remove-cgroup >/dev/null 2>&1
+        for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+        for w in w w2; do "$CTL" --socket "$t/run/admin.socket" unregister $w --remove-cgroup >/dev/null 2>&1; done
         [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
         for h in /sys/fs/cgroup/*/; do
                 [ -d "$h${base#/}" ] && find "$h${base#/}" -depth -type d -exec rmdir {} \; 2>/dev/null
         done
-        rm -rf "$t" /tmp/cgd-ctl-out.$$
+        rm -rf "$t"
 }
 trap cleanup EXIT
 
@@ -39,32 +42,111 @@ admin="$CTL --socket $t/run/admin.socket"
 for _ in $(seq 100); do $admin list >/dev/null 2>&1 && break; sleep 0.05; done
 sleep 1000 &
 leader=$!
+sleep 1000 &
+other=$!
+sleep 1000 &
+third=$!
+pids=("$leader" "$other" "$third")
 box="$CTL --socket $t/run/containers/w/socket"
 g() { cat "/sys/fs/cgroup/$1$base/w/$2"; }
+in_group() { grep -q ":$1:$base/w$3\$" "/proc/$2/cgroup"; } # in_group HIER PID /path
+frozen() { grep -q 'frozen 1' "/sys/fs/cgroup/unified$base/w$1/cgroup.events" 2>/dev/null || grep -q FROZEN "/sys/fs/cgroup/freezer$base/w$1/freezer.state" 2>/dev/null; }
+gone() { for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done; return 1; }
+# refused EXIT NAME CMD...: exit code EXIT and stderr starting with org.cgdelegate.Error.NAME.
+refused() { local want=$1 name=$2; shift 2; "$@" 2>"$t/err"; local rc=$?; cat "$t/err"; [ "$rc" = "$want" ] && grep -q "^org.cgdelegate.Error.$name: " "$t/err"; }
+verbs="list status tree register unregister set get create remove move procs freeze thaw kill policy stats help"
 
-echo "1..12"
+echo "1..33"
+# ---- registration and listing (host) ----
 ok "register w with --create, --leader and -p TasksMax=50 prints its socket" \
    '[ "$($admin register w --cgroup $base/w --create --leader $leader -p TasksMax=50)" = "$t/run/containers/w/socket" ] && [ "$(g pids pids.max)" = 50 ]'
-ok "list shows w; --json list parses, with its cgroup" \
-   '$admin list | grep -q "^w " && [ "$($admin --json list | jq -r ".[0].cgroup")" = "$base/w" ]'
-ok "create /app on the container's socket" '$box create /app && [ -d /sys/fs/cgroup/memory$base/w/app ]'
+ok "--json register w2 parses back to its socket" \
+   '[ "$($admin --json register w2 --cgroup $base/w2 --create | jq -r .socket)" = "$t/run/containers/w2/socket" ]'
+ok "list: a table with headers and both rows; --no-legend drops the header" \
+   '$admin list | grep -q "^NAME  *POLICY  *LEADER" && $admin list | grep -q "^w  *default  *$leader " && $admin list | grep -q "^w2 " &&
+    ! $admin --no-legend list | grep -q NAME'
+ok "--json list parses: two containers, w with its leader and cgroup" \
+   '[ "$($admin --json list | jq length)" = 2 ] && [ "$($admin --json list | jq -r ".[] | select(.name == \"w\") | .leader")" = "$leader" ] &&
+    [ "$($admin --json list | jq -r ".[0].cgroup")" = "$base/w" ]'
+ok "status on the host: the daemon's counters; --json parses (2 containers, policy default)" \
+   '$admin status | grep -q "Containers: 2" && [ "$($admin --json status | jq .Containers)" = 2 ] &&
+    [ "$($admin --json status | jq -r ".Policies[0]")" = default ]'
+# ---- groups (container socket and host) ----
+ok "create /app, /app/web and /db on the container's socket; --json create says created false for /app" \
+   '$box create /app && $box create /app/web && $box create /db && [ -d /sys/fs/cgroup/memory$base/w/app/web ] &&
+    [ "$($box --json create /app | jq .created)" = false ]'
+ok "create and remove w:/extra from the host (through w's socket)" \
+   '$admin create w:/extra && [ -d /sys/fs/cgroup/pids$base/w/extra ] && $admin remove w:/extra && [ ! -d /sys/fs/cgroup/pids$base/w/extra ]'
+ok "tree on the container's socket draws /app, /app/web and /db" \
+   'out=$($box tree) && echo "$out" && echo "$out" | head -1 | grep -q "^/ (1 process)$" && echo "$out" | grep -qx "├─app" &&
+    echo "$out" | grep -qx "│ └─web" && echo "$out" | grep -qx "└─db"'
+ok "tree on the host: every container; --json tree w:/ nests /app/web under /app" \
+   '$admin tree | grep -q "^w:/ (1 process)$" && $admin tree | grep -qx "w2:/" &&
+    [ "$($admin --json tree w:/ | jq -r ".children[] | select(.path == \"/app\") | .children[0].path")" = /app/web ]'
+# ---- properties ----
 ok "set /app MemoryMax=64M CPUQuota=20% TasksMax=5 lands in the v1 files" \
    '$box set /app MemoryMax=64M CPUQuota=20% TasksMax=5 && [ "$(g memory app/memory.limit_in_bytes)" = 67108864 ] &&
     [ "$(g cpu app/cpu.cfs_quota_us)" = 20000 ] && [ "$(g pids app/pids.max)" = 5 ]'
-ok "get /app prints the v2 values; --json parses back" \
-   '$box get /app cpu.max | grep -q "^cpu.max *20000 100000$" && [ "$($box --json get /app memory.max pids.max | jq -r ".\"pids.max\"")" = 5 ]'
-ok "admin set w:/app memory.max=32M and get w:/app" \
-   '$admin set w:/app memory.max=32M && [ "$(g memory app/memory.limit_in_bytes)" = 33554432 ] && $admin get w:/app memory.max | grep -q 33554432'
-ok "move /app PID and procs list it" '$box move /app $leader && $box procs /app | grep -qx "$leader"'
+ok "get /app prints aligned v2 values; --json get parses back" \
+   '$box get /app cpu.max | grep -q "^cpu.max  *20000 100000$" && [ "$($box --json get /app memory.max pids.max | jq -r ".\"pids.max\"")" = 5 ]'
+ok "admin set w:/app memory.max=32M --allow-below-usage and get w:/app (all keys, JSON)" \
+   '$admin set w:/app memory.max=32M --allow-below-usage && [ "$(g memory app/memory.limit_in_bytes)" = 33554432 ] &&
+    [ "$($admin --json get w:/app | jq -r ".\"memory.max\"")" = 33554432 ]'
+# ---- processes ----
+ok "move /app PID on the container's socket; procs /app lists it" \
+   '$box move /app $leader && in_group memory $leader /app && $box procs /app | grep -qx "$leader"'
+ok "move w:/db HOSTPID from the host (sent as a pidfd) after the runtime placed it in w's root" \
+   'for h in /sys/fs/cgroup/*/; do [ -e "$h${base#/}/w/cgroup.procs" ] && echo $other >"$h${base#/}/w/cgroup.procs"; done;
+    $admin move w:/db $other && in_group pids $other /db'
+ok "procs: host w:/ --recursive lists both; --json procs parses; without --recursive / is empty" \
+   '[ "$($admin procs w:/ --recursive | sort -n | tr "\n" " ")" = "$(printf "%s\n" $leader $other | sort -n | tr "\n" " ")" ] &&
+    [ "$($box --json procs -r / | jq length)" = 2 ] && [ -z "$($box procs /)" ]'
+ok "status w on the host and status in the container count 3 groups and 2 processes" \
+   '[ "$($admin --json status w | jq -r "[.Cgroup, .Groups, .Processes] | join(\" \")")" = "$base/w 3 2" ] &&
+    $box status | grep -q "Processes: 2" && [ "$($box --json status | jq -r .Policy)" = default ]'
+ok "freeze and thaw /db (container) and w:/db (host) are seen by the kernel" \
+   '$box freeze /db && frozen /db && $box thaw /db && ! frozen /db && $admin freeze w:/db && frozen /db && $admin thaw w:/db && ! frozen /db'
+ok "kill w:/db --signal KILL from the host ends the process there" \
+   '$admin kill w:/db --signal KILL && gone $other'
+# ---- policy and stats ----
+ok "policy in the container: its policy; --json parses (MaxGroups 64, AllowKill true)" \
+   '$box policy | grep -q "Name: default" && [ "$($box --json policy | jq -r "[.MaxGroups, .AllowKill] | join(\" \")")" = "64 true" ]'
+ok "policy on the host lists the loaded policies and shows one by name" \
+   '$admin policy | grep -qx default && [ "$($admin --json policy default | jq -r .Name)" = default ] &&
+    [ "$($admin --json policy | jq -r ".[0].policy")" = default ]'
+ok "stats: text and --json (requests counted, refusals by name)" \
+   '$admin stats | grep -q "requests: " && [ "$($admin --json stats | jq ".requests > 0")" = true ] &&
+    [ "$($admin --json stats | jq "has(\"refused.AccessDenied\")")" = true ]'
+# ---- refusals: exit 1 with the D-Bus error name ----
 ok "a bad value: exit 1, InvalidValue on stderr, nothing changed" \
-   '$box set /app MemoryMax=64Q 2>$t/err; [ $? = 1 ] && grep -q "^org.cgdelegate.Error.InvalidValue: " $t/err && [ "$(g memory app/memory.limit_in_bytes)" = 33554432 ]'
-ok "a refused path: exit 1, InvalidPath from the daemon" \
-   '$box create /../x 2>$t/err; [ $? = 1 ] && grep -q "^org.cgdelegate.Error.InvalidPath: " $t/err'
-ok "usage errors exit 2: unknown verb, NAME:/path missing on the host" \
-   '$box bogus 2>/dev/null; a=$?; $admin set /app memory.max=1M 2>/dev/null; b=$?; [ $a = 2 ] && [ $b = 2 ]'
-ok "kill /app ends the process in it" \
-   '$box kill /app --signal 9 && for _ in $(seq 100); do kill -0 $leader 2>/dev/null || break; sleep 0.05; done; wait $leader 2>/dev/null; ! kill -0 $leader 2>/dev/null'
-leader=''
-ok "unregister w --remove-cgroup removes its groups" \
-   '$admin unregister w --remove-cgroup && [ ! -d /sys/fs/cgroup/memory$base/w ]'
+   'refused 1 InvalidValue $box set /app MemoryMax=64Q && [ "$(g memory app/memory.limit_in_bytes)" = 33554432 ]'
+ok "a path out of the tree: exit 1, InvalidPath from the daemon" 'refused 1 InvalidPath $box create /../x'
+ok "unknown container or policy on the host: exit 1, NotFound" \
+   'refused 1 NotFound $admin status nosuch && refused 1 NotFound $admin policy nosuch && refused 1 NotFound $admin create nosuch:/x'
+ok "remove /app while it holds a process: exit 1, Busy; the group stays" \
+   'refused 1 Busy $box remove /app && [ -d /sys/fs/cgroup/memory$base/w/app ]'
+# ---- usage: exit 2 ----
+ok "usage errors exit 2: unknown verb, missing NAME:, host-only verbs in a container, bad signal, extra args" \
+   'for cmd in "$box bogus" "$admin set /app memory.max=1M" "$box list" "$box stats" "$box kill /app --signal BOGUS" \
+        "$admin list extra" "$box move /app notapid" "$CTL --bogus list"; do
+            $cmd 2>/dev/null; rc=$?; [ $rc = 2 ] || { echo "$cmd: exit $rc"; exit 1; }; done'
+ok "--help for every verb, help VERB, --help and --version exit 0" \
+   'for v in $verbs; do $CTL $v --help | grep -q "^Usage: cgdelegatectl $v" || { echo "$v --help"; exit 1; };
+        $CTL help $v | grep -q "^Usage: cgdelegatectl $v" || exit 1; $CTL --help | grep -q "^  $v " || { echo "--help lacks $v"; exit 1; }; done &&
+    $CTL --version | grep -q "^cgdelegatectl [0-9]"'
+# ---- inside a container: the socket found at /run/host/cgdelegate without --socket ----
+inside() {
+        unshare --mount sh -c 'mount -t tmpfs tmpfs /run && mkdir -p /run/host/cgdelegate &&
+                mount --bind -o ro "$1" /run/host/cgdelegate && shift && exec "$@"' sh "$t/run/containers/w" "$@"
+}
+ok "inside a mount namespace with /run/host/cgdelegate: status, tree and set work without --socket" \
+   '[ "$(inside $CTL --json status | jq -r .Socket)" = /run/host/cgdelegate/socket ] && inside $CTL tree | grep -qx "└─db" &&
+    inside $CTL set /db TasksMax=7 && [ "$(g pids db/pids.max)" = 7 ]'
+ok "kill /app --signal 9 in the container ends the process in it" '$box kill /app --signal 9 && gone $leader'
+ok "remove /app --recursive removes /app/web too" \
+   '$box remove --recursive /app && [ ! -d /sys/fs/cgroup/memory$base/w/app ] && [ ! -d /sys/fs/cgroup/pids$base/w/app ]'
+ok "unregister w --remove-cgroup removes its groups" '$admin unregister w --remove-cgroup && [ ! -d /sys/fs/cgroup/memory$base/w ]'
+ok "unregister w2 (keeping its cgroup), and w2 is no longer listed" \
+   '$admin unregister w2 && [ -d /sys/fs/cgroup/memory$base/w2 ] && [ "$($admin --json list | jq length)" = 0 ]'
+ok "the daemon is still serving" '$admin status >/dev/null && kill -0 $daemon'
 [ "$failed" = 0 ]

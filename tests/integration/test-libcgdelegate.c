@@ -388,7 +388,7 @@ static void test_policy(void **state) {
         size_t n;
         uint64_t max_groups;
         int allow_kill;
-        assert_int_equal(cgd_get_policy(box, &d), 0);
+        assert_int_equal(cgd_get_policy(box, NULL, &d), 0);
         assert_int_equal(cgd_dict_get_string(d, "Name", &name), 0);
         assert_string_equal(name, "libtest");
         assert_int_equal(cgd_dict_get_strv(d, "AllowedProperties", &allowed), 0);
@@ -402,6 +402,20 @@ static void test_policy(void **state) {
         assert_int_equal(cgd_dict_get_bool(d, "AllowKill", &allow_kill), 0);
         assert_true(allow_kill);
         cgd_dict_free(d);
+
+        /* The admin reads any loaded policy by name. */
+        char **names;
+        assert_int_equal(cgd_list_policies(admin, &names), 0);
+        assert_int_equal(strv_length(names), 2);
+        assert_string_equal(names[0], "default");
+        assert_string_equal(names[1], "libtest");
+        cgd_strv_free(names);
+        assert_int_equal(cgd_get_policy(admin, "libtest", &d), 0);
+        assert_int_equal(cgd_dict_get_u64(d, "MaxGroups", &max_groups), 0);
+        assert_int_equal(max_groups, 8);
+        cgd_dict_free(d);
+        assert_refused(admin, cgd_get_policy(admin, "nosuch", &d), ENOENT, "org.cgdelegate.Error.NotFound");
+        assert_refused(box, cgd_get_policy(box, "libtest", &d), EINVAL, "org.cgdelegate.Error.InvalidValue");
 }
 
 /* A method of the other interface never reaches the daemon. */
