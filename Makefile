@@ -58,7 +58,8 @@ DAEMON      := $(BUILD)/daemon/cgdelegated
 
 all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
-$(BUILD)/%.o: %.c
+# Objects depend on the Makefile too: a change of flags (such as -fPIC) rebuilds them.
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
