@@ -54,7 +54,7 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON      := $(BUILD)/daemon/cgdelegated
 
 .SECONDARY:
-.PHONY: all deps check check-unit check-integration check-asan demo install clean
+.PHONY: all deps check check-unit check-integration check-vm check-asan demo install clean
 
 all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
@@ -116,7 +116,7 @@ deps:
 
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-integration
+	$(MAKE) check-unit check-integration check-vm
 	$(MAKE) check-asan
 
 check-unit: $(UNIT_BINS) $(SHLIB)
@@ -124,6 +124,10 @@ check-unit: $(UNIT_BINS) $(SHLIB)
 
 check-integration: $(INTEG_BINS) $(DAEMON)
 	CGD_DAEMON=$(abspath $(DAEMON)) CGD_CTL=$(abspath $(CTL)) tests/run-tap $(INTEG_BINS) $(INTEG_SCRIPTS)
+
+# Pure cgroup v2 in a VM (qemu, TCG): the integration suite and tests/vm/test-v2.sh inside.
+check-vm: all
+	tests/run-tap tests/vm/test-vm.sh
 
 check-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 all

@@ -293,6 +293,27 @@ static int open_tree(Daemon *d, Container *c, bool create, uint32_t *ret_made, C
         return 0;
 }
 
+/* On cgroup v2, groups the daemon made above a new root pass the policy's controllers down to
+ * it; groups that existed before (the runtime's, systemd's) are never written. */
+static int delegate_made(Container *c, CgdRefusal *r) {
+        const CgHost *h = c->daemon->host;
+        uint32_t controllers = 0;
+        for (KnobId id = 0; id < _KNOB_MAX; id++) {
+                int ctrl = knob_info(id)->controller;
+                if ((c->policy->allowed & KNOB_MASK(id)) && h->unified >= 0 && h->by_controller[ctrl] == h->unified)
+                        controllers |= CG_MASK(ctrl);
+        }
+        CgFailure f = {};
+        int k = cg_tree_delegate_made(c->tree, controllers, &f);
+        if (k < 0) {
+                char buf[256];
+                return cgd_refuse(r, k == -EOPNOTSUPP ? CGD_ERROR_NOT_SUPPORTED : CGD_ERROR_FAILED,
+                                  "cannot pass the policy's controllers down to %s: %s", c->cgroup,
+                                  cg_failure_explain(&f, h, buf, sizeof buf));
+        }
+        return 0;
+}
+
 static int apply_root_properties(Container *c, BusOptions *o, CgdRefusal *r) {
         if (o->n_props == 0)
                 return 0;
@@ -316,6 +337,8 @@ int registry_register(Daemon *d, const char *name, const char *cgroup, const cha
         uint32_t made = 0;
         k = open_tree(d, c, o->flag[OPT_CREATE], &made, r);
         c->created_root = made != 0;
+        if (k >= 0 && made)
+                k = delegate_made(c, r);
         if (k >= 0 && (o->set & (OPT(OPT_LEADER) | OPT(OPT_LEADER_FD))))
                 k = registry_set_leader(c, o->u[OPT_LEADER], o->leader_fd, r);
         if (k >= 0)

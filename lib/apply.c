@@ -442,6 +442,28 @@ static int read_refused(int k, const char *key, const char *rel, CgdRefusal *r) 
         return cgd_refuse(r, CGD_ERROR_FAILED, "cannot read %s of %s: %s", key, display_path(rel, where), strerror(-k));
 }
 
+/* What a v2 file reads in a group whose parent does not enable its controller yet: the kernel's
+ * initial value, which is the group's own limit (none) until something sets one. */
+static const char *v2_initial_value(KnobId id) {
+        switch (id) {
+        case KNOB_MEMORY_LOW:
+        case KNOB_MEMORY_MIN:
+                return "0";
+        case KNOB_CPU_MAX:
+                return "max 100000";
+        case KNOB_CPU_WEIGHT:
+                return "100";
+        case KNOB_IO_MAX:
+        case KNOB_CPUSET_CPUS:
+        case KNOB_CPUSET_MEMS:
+                return "";
+        case KNOB_IO_WEIGHT:
+                return "default 100";
+        default:
+                return "max";
+        }
+}
+
 int apply_read(CgTree *t, const char *rel, KnobId id, char **ret, CgdRefusal *ret_refusal) {
         const KnobInfo *info = knob_info(id);
         int hier = knob_hier(t, id, ret_refusal);
@@ -449,6 +471,8 @@ int apply_read(CgTree *t, const char *rel, KnobId id, char **ret, CgdRefusal *re
                 return hier;
         if (hierarchy_of(t, hier)->version == 2) {
                 int k = read_trimmed(t, hier, rel, info->key, ret);
+                if (k == -ENOENT && cg_tree_has_file(t, hier, rel, "cgroup.procs") > 0)
+                        return (*ret = strdup(v2_initial_value(id))) ? 0 : -ENOMEM;
                 return k < 0 ? read_refused(k, info->key, rel, ret_refusal) : 0;
         }
         bool bfq = id == KNOB_IO_WEIGHT && cg_tree_has_file(t, hier, rel, "blkio.bfq.weight") > 0;

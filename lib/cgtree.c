@@ -548,6 +548,34 @@ int cg_tree_enable_controllers(CgTree *t, const char *rel, uint32_t mask, CgFail
         return 0;
 }
 
+int cg_tree_delegate_made(CgTree *t, uint32_t mask, CgFailure *ret_failure) {
+        int hier = t->host->unified;
+        if (!tree_has(t, hier) || mask == 0)
+                return 0;
+        char **made = t->made[hier];
+        size_t n = strv_length(made);
+        int root_fd = t->host->hierarchies[hier].root_fd;
+        /* The outermost group this tree made (or its root) shows what the existing parent passes. */
+        _cleanup_close_ int top = n ? safe_openat(root_fd, made[0], O_PATH | O_DIRECTORY, 0) : -EBADF;
+        if (n && top < 0)
+                return failure(ret_failure, top, hier, "open", made[0], NULL);
+        _cleanup_free_ char *avail = NULL;
+        int r = safe_read_file(n ? top : t->fd[hier], "cgroup.controllers", 4096, &avail);
+        if (r < 0)
+                return failure(ret_failure, r, hier, "read", n ? made[0] : ".", "cgroup.controllers");
+        if (mask & ~controllers_parse(avail))
+                return failure(ret_failure, -EOPNOTSUPP, hier, "enable", n ? made[0] : ".", "cgroup.controllers");
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_close_ int fd = safe_openat(root_fd, made[i], O_PATH | O_DIRECTORY, 0);
+                if (fd < 0)
+                        return failure(ret_failure, fd, hier, "open", made[i], NULL);
+                r = subtree_enable(fd, mask);
+                if (r < 0)
+                        return failure(ret_failure, r, hier, "write", made[i], "cgroup.subtree_control");
+        }
+        return 0;
+}
+
 /* ---- processes ---- */
 
 int cg_tree_move(CgTree *t, const char *rel, uint32_t hmask, pid_t pid, CgFailure *ret_failure) {

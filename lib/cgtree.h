@@ -63,6 +63,12 @@ int cg_tree_remove(CgTree *t, const char *rel, uint32_t hmask, bool recursive, C
  * delegate them), -EBUSY from the kernel's no-internal-processes rule. */
 int cg_tree_enable_controllers(CgTree *t, const char *rel, uint32_t mask, CgFailure *ret_failure);
 
+/* cgroup v2: passes the controllers in mask (CG_MASK bits) down to the root through the
+ * ancestors cg_tree_open() made, by "+name" in each one's cgroup.subtree_control, outermost
+ * first. Groups that existed before are never written: the first of them must already pass
+ * mask on (-EOPNOTSUPP otherwise: the host did not delegate them). A no-op without cgroup2. */
+int cg_tree_delegate_made(CgTree *t, uint32_t mask, CgFailure *ret_failure);
+
 /* Reads / writes one control file of rel in hierarchy hier (an index into host->hierarchies). */
 int cg_tree_read(CgTree *t, int hier, const char *rel, const char *file, char **ret, CgFailure *ret_failure);
 int cg_tree_write(CgTree *t, int hier, const char *rel, const char *file, const char *value,

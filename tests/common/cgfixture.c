@@ -67,6 +67,18 @@ CgFixture *fixture_new(const char *const *hierarchies) {
         return f;
 }
 
+void fixture_enable_v2(CgFixture *f, const char *rel) {
+        if (f->host->mode != CG_MODE_UNIFIED)
+                return;
+        CgFailure fail = {};
+        uint32_t mask = CG_MASK(CG_CTRL_MEMORY) | CG_MASK(CG_CTRL_CPU) | CG_MASK(CG_CTRL_IO) | CG_MASK(CG_CTRL_PIDS) |
+                        CG_MASK(CG_CTRL_CPUSET);
+        if (cg_tree_enable_controllers(f->tree, rel, mask, &fail) < 0) {
+                char buf[512];
+                fail_msg("cannot enable controllers for %s: %s", rel, cg_failure_explain(&fail, f->host, buf, sizeof buf));
+        }
+}
+
 static void kill_all(CgFixture *f) {
         for (int attempt = 0; attempt < 200; attempt++) {
                 size_t total = 0;

@@ -26,6 +26,9 @@ int fixture_hier(const CgFixture *f, const char *name);
 /* Makes the scratch tree in the named hierarchies ("memory", "pids", "unified", ...; NULL-ended).
  * Returns NULL and prints why when the test cannot run here (the caller skips). */
 CgFixture *fixture_new(const char *const *hierarchies);
+/* On a pure cgroup v2 host (the VM lane): makes memory, cpu, io, pids and cpuset available in
+ * rel, as the daemon does before it writes a limit there. A no-op on v1 and hybrid hosts. */
+void fixture_enable_v2(CgFixture *f, const char *rel);
 /* Kills whatever is left in the tree, removes it and every ancestor it made (cg_tree_destroy()). */
 void fixture_free(CgFixture *f);
 

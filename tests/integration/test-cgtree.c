@@ -49,6 +49,7 @@ static void make_group(CgFixture *f, const char *rel, uint32_t hmask) {
         bool created = false;
         must(cg_tree_create(f->tree, rel, hmask, &created, &fail), f, &fail);
         assert_true(created);
+        fixture_enable_v2(f, rel);
 }
 
 static void move_child(CgFixture *f, const char *rel, uint32_t hmask, pid_t pid) {
