@@ -84,7 +84,7 @@ typedef struct SlowOp {
 
 static int run_set(Job *j) {
         SlowOp *o = j->data;
-        return apply_properties(j->container->tree, o->rel, o->values, o->n, o->flags, &j->refusal);
+        return sdunit_apply(j->container, o->rel, o->values, o->n, o->flags, &j->refusal);
 }
 
 static int run_freeze(Job *j) {
@@ -326,7 +326,7 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
                 return submit_slow(m, conn, run_set, &slow);
         }
         if (k >= 0)
-                k = apply_properties(c->tree, rel, values, n, flags, &r);
+                k = sdunit_apply(c, rel, values, n, flags, &r);
         return finish(m, conn, "SetProperties", path, slow.detail, k, &r);
 }
 

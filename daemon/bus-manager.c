@@ -136,6 +136,7 @@ static int method_get(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Cgroup", "s", c->cgroup);
         k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Policy", "s", c->policy_name);
         k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Socket", "s", socket);
+        k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Unit", "s", c->unit ? c->unit : "");
         k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Leader", "u", (uint32_t) c->leader);
         k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Connections", "u", c->n_conns);
         k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Requests", "t", c->requests);
@@ -173,7 +174,7 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
         if (k >= 0)
                 k = bus_parse_values(pairs, n, NULL, path, 0, &values, &r);
         if (k >= 0)
-                k = apply_properties(c->tree, rel, values, n, bus_apply_flags(&o), &r);
+                k = sdunit_apply(c, rel, values, n, bus_apply_flags(&o), &r);
         char detail[512] = "admin: ";
         bus_pairs_describe(pairs, n, detail + strlen(detail), sizeof detail - strlen(detail));
         bus_pairs_free(pairs, n);

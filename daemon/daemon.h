@@ -85,6 +85,7 @@ struct Container {
         uint32_t own_mask;      /* hierarchies the container manages itself: never move there */
         bool created_root;      /* the daemon made the root (Create=true): it removes it when the
                                  * container ends */
+        char *unit;             /* the systemd unit whose cgroup the root is (sdunit.c), or NULL */
         PidNs pidns;            /* fixed by the leader; fd -EBADF until a leader is known */
         pid_t leader;           /* host pid of the leader, 0 until known */
         int leader_pidfd;       /* pins the leader; readable when it exits */
@@ -201,6 +202,14 @@ int registry_check_alive(Daemon *d);
 void registry_container_ended(Container *c, const char *why);
 unsigned registry_count_groups(Container *c);
 bool registry_group_exists(Container *c, const char *rel);
+
+/* sdunit.c */
+/* 1 and *ret_unit when cgroup is a loaded systemd unit's own group with Delegate=yes, 0 when it
+ * is no unit's; a unit without Delegate=yes is refused. */
+int sdunit_detect(const char *cgroup, char **ret_unit, CgdRefusal *r);
+/* apply_properties(), except that values for the root of a container that is a systemd unit go
+ * through systemd's SetUnitProperties. */
+int sdunit_apply(Container *c, const char *rel, const KnobValue *values, size_t n, ApplyFlags flags, CgdRefusal *r);
 
 /* policies.c */
 int policies_load(Daemon *d, char **ret_error);

@@ -146,6 +146,7 @@ static void container_free(Container *c) {
         free(c->name);
         free(c->cgroup);
         free(c->policy_name);
+        free(c->unit);
         free(c);
 }
 
@@ -321,7 +322,7 @@ static int apply_root_properties(Container *c, BusOptions *o, CgdRefusal *r) {
         int k = bus_parse_values(o->props, o->n_props, NULL, "/", 0, &values, r);
         if (k < 0)
                 return k;
-        return apply_properties(c->tree, ".", values, o->n_props, APPLY_ALLOW_BELOW_USAGE, r);
+        return sdunit_apply(c, ".", values, o->n_props, APPLY_ALLOW_BELOW_USAGE, r);
 }
 
 int registry_register(Daemon *d, const char *name, const char *cgroup, const char *policy, BusOptions *o,
@@ -335,7 +336,9 @@ int registry_register(Daemon *d, const char *name, const char *cgroup, const cha
         c->socket_uid = (o->set & OPT(OPT_SOCKET_UID)) ? o->u[OPT_SOCKET_UID] : 0;
         c->socket_gid = (o->set & OPT(OPT_SOCKET_GID)) ? o->u[OPT_SOCKET_GID] : 0;
         uint32_t made = 0;
-        k = open_tree(d, c, o->flag[OPT_CREATE], &made, r);
+        k = sdunit_detect(cgroup, &c->unit, r);
+        if (k >= 0)
+                k = open_tree(d, c, o->flag[OPT_CREATE], &made, r);
         c->created_root = made != 0;
         if (k >= 0 && made)
                 k = delegate_made(c, r);
@@ -481,6 +484,8 @@ static int reload_one(Daemon *d, const char *file) {
         int k = cg_tree_open(d->host, cgroup, mask, false, &c->tree, NULL);
         if (k >= 0)
                 reload_made(c, kf);
+        if (k >= 0 && sdunit_detect(cgroup, &c->unit, NULL) < 0)
+                log_msg(LOG_WARNING, "container %s: its systemd unit is not usable; root limits go to its files", name);
         if (k >= 0)
                 k = reload_leader(c, kf);
         if (k >= 0)

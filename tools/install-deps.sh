@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs the Debian 12 packages cgdelegate needs to build and test, when any is missing. The
 # VM lane needs qemu, Debian's kernel (its image in /boot and modules, nothing is booted on the
-# host) and a static busybox.
+# host), a static busybox and, for the boot with systemd as PID 1, dbus.
 # Needs root only when something is missing; says what it would install otherwise.
 set -eu
 pkgs=(gcc make pkg-config libc6-dev perl
       libsystemd-dev libcap-ng-dev libglib2.0-dev
       libcmocka-dev systemd util-linux procps python3 jq libglib2.0-bin
-      qemu-system-x86 linux-image-amd64 busybox-static cpio)
+      qemu-system-x86 linux-image-amd64 busybox-static cpio dbus)
 missing=()
 for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")

@@ -3,7 +3,7 @@
 # Runs inside the VM (the host's userland, chrooted, pure cgroup v2 at /sys/fs/cgroup): each
 # test program of the suite with its TAP output in RESULTS/NAME.tap and its exit status in
 # RESULTS/NAME.rc, for tests/vm/test-vm.sh to report on the host. Each program has a timeout.
-# Usage: guest.sh REPO SUITE RESULTS (SUITE: v2).
+# Usage: guest.sh REPO SUITE RESULTS (SUITE: v2, or systemd when systemd is PID 1).
 set -u
 repo=$1 suite=$2 results=$3
 build=$repo/build
@@ -12,13 +12,14 @@ export CGD_TEST_DATA=$repo/tests/data
 cd /tmp
 # The VM's init hands every controller to the root's children, as systemd does for its slices;
 # below that, only the code under test enables controllers.
-echo "+cpuset +cpu +io +memory +pids" >/sys/fs/cgroup/cgroup.subtree_control ||
+[ "$suite" = systemd ] || echo "+cpuset +cpu +io +memory +pids" >/sys/fs/cgroup/cgroup.subtree_control ||
         echo "guest.sh: cannot enable controllers in the root: $(cat /sys/fs/cgroup/cgroup.controllers)"
 export CGD_VM_LANE=1
 case $suite in
 v2) tests=("$build"/tests/integration/test-cgtree "$build"/tests/integration/test-apply
            "$build"/tests/integration/test-proc "$build"/tests/integration/test-libcgdelegate
            "$repo"/tests/vm/test-v2.sh) ;;
+systemd) tests=("$repo"/tests/vm/test-systemd.sh) ;;
 *) echo "guest.sh: unknown suite '$suite'"; exit 2 ;;
 esac
 for t in "${tests[@]}"; do

@@ -7,11 +7,13 @@
 # line per guest test program, with its output as comments when it fails (always with
 # CGD_TEST_VERBOSE=1). Skips, with the reason, where qemu, the kernel or busybox-static are
 # missing or the host is not x86-64; every step has a timeout, so a hung guest fails the lane.
-# Usage: test-vm.sh [SUITE] (default v2). Root.
+# A second boot runs the host's systemd as PID 1 (suite systemd, tests/vm/test-systemd.sh).
+# Usage: test-vm.sh [SUITE...] (default: v2 and systemd). Root.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-suite=${1:-v2}
-BOOT_TIMEOUT=${CGD_VM_TIMEOUT:-1200} # seconds for the whole guest run, boot to poweroff
+suites=("${@:-v2}")
+[ $# -gt 0 ] || suites=(v2 systemd)
+BOOT_TIMEOUT=${CGD_VM_TIMEOUT:-600} # seconds for one boot, boot to poweroff
 
 skip() {
         echo "1..0 # SKIP $*"
@@ -29,8 +31,8 @@ command -v cpio >/dev/null || skip "cpio is missing"
 [ -x "$root/build/daemon/cgdelegated" ] || skip "build the tree first (make)"
 
 t=$(mktemp -d /tmp/cgd-vm.XXXXXX)
-trap 'rm -rf "$t"' EXIT
-mkdir -p "$t/initramfs"/{bin,proc,sys,dev,tmp,run,hostroot,results,lib/modules} "$t/results"
+trap '[ -n "${CGD_VM_KEEP:-}" ] && echo "# vm: kept $t" || rm -rf "$t"' EXIT
+mkdir -p "$t/initramfs"/{bin,proc,sys,dev,tmp,run,hostroot,results,lib/modules}
 
 # ---- the initramfs: busybox, the virtio and 9p modules, /init ----
 cp "$busybox" "$t/initramfs/bin/busybox"
@@ -46,45 +48,53 @@ install -m 0755 "$root/tests/vm/init" "$t/initramfs/init"
         { echo "1..1"; echo "not ok 1 - vm: building the initramfs failed"; exit 1; }
 truncate -s 64M "$t/disk.img"
 
-# ---- boot ----
-start=$SECONDS
-timeout -k 10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
-        -kernel "$kernel" -initrd "$t/initramfs.cpio.gz" \
-        -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet loglevel=3 cgd.repo=$root cgd.suite=$suite" \
-        -nographic -no-reboot -nic none \
-        -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-        -virtfs "local,path=$t/results,mount_tag=results,security_model=none,multidevs=remap" \
-        -drive "file=$t/disk.img,if=virtio,format=raw,cache=unsafe" </dev/null >"$t/console.log" 2>&1
-qemu_rc=$?
-echo "# vm: qemu exited $qemu_rc after $((SECONDS - start)) s (kernel $kver, suite $suite)"
-
-# ---- report ----
-names=()
-for f in "$t/results"/*.rc; do [ -e "$f" ] && names+=("$(basename "$f" .rc)"); done
-echo "1..$((${#names[@]} + 1))"
-n=1
-if [ -e "$t/results/finished" ]; then
-        echo "ok 1 - vm: the guest booted with pure cgroup v2 and ran the $suite suite to its end"
-        [ -z "${CGD_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$t/console.log"
-else
-        echo "not ok 1 - vm: the guest did not finish the $suite suite (qemu exit $qemu_rc; timeout ${BOOT_TIMEOUT} s); its console:"
-        tail -n 40 "$t/console.log" | sed 's/^/#   /'
-fi
-failed=0
-[ -e "$t/results/finished" ] || failed=1
-for name in "${names[@]}"; do
+# ---- one boot per suite ----
+n=0 failed=0
+tap() { # tap OK DESCRIPTION: one TAP line
         n=$((n + 1))
-        rc=$(cat "$t/results/$name.rc")
-        # cmocka 1.1.5 prints a skipped test as "not ok N # SKIP"; what the guest skipped is counted here.
-        summary=$(grep -cE '^ok ' "$t/results/$name.tap")/$(grep -cE '^(not )?ok ' "$t/results/$name.tap")
-        skips=$(grep -cE '# SKIP' "$t/results/$name.tap")
-        if [ "$rc" = 0 ]; then
-                echo "ok $n - vm: $name ($summary passed, $skips skipped)"
-                [ -z "${CGD_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$t/results/$name.tap"
+        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=1; echo "not ok $n - $2"; fi
+}
+
+# boot SUITE: boots the VM once, runs SUITE in it, prints a TAP line for the boot and one per
+# guest test program.
+boot() {
+        local suite=$1 results=$t/results-$1 start=$SECONDS qemu_rc name rc summary skips
+        mkdir -p "$results"
+        timeout -k 10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
+                -kernel "$kernel" -initrd "$t/initramfs.cpio.gz" \
+                -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet loglevel=3 cgd.repo=$root cgd.suite=$suite" \
+                -nographic -no-reboot -nic none \
+                -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+                -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap" \
+                -drive "file=$t/disk.img,if=virtio,format=raw,cache=unsafe" </dev/null >"$t/console-$suite.log" 2>&1
+        qemu_rc=$?
+        echo "# vm: qemu exited $qemu_rc after $((SECONDS - start)) s (kernel $kver, suite $suite)"
+        if [ -e "$results/finished" ]; then
+                tap 0 "vm: the guest booted (pure cgroup v2, suite $suite) and ran the suite to its end"
+                [ -z "${CGD_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$t/console-$suite.log"
         else
-                failed=1
-                echo "not ok $n - vm: $name (exit $rc, $summary passed)"
-                grep -vE '^ok ' "$t/results/$name.tap" | tail -n 60 | sed 's/^/#   /'
+                tap 1 "vm: the guest did not finish suite $suite (qemu exit $qemu_rc; timeout ${BOOT_TIMEOUT} s); its console:"
+                tail -n 40 "$t/console-$suite.log" | sed 's/^/#   /'
         fi
+        for f in "$results"/*.rc; do
+                [ -e "$f" ] || continue
+                name=$(basename "$f" .rc)
+                rc=$(cat "$f")
+                # cmocka 1.1.5 prints a skipped test as "not ok N # SKIP": counted as skipped here.
+                summary=$(grep -cE '^ok ' "$results/$name.tap")/$(grep -cE '^(not )?ok ' "$results/$name.tap")
+                skips=$(grep -cE '# SKIP' "$results/$name.tap")
+                if [ "$rc" = 0 ]; then
+                        tap 0 "vm ($suite): $name ($summary passed, $skips skipped)"
+                        [ -z "${CGD_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$results/$name.tap"
+                else
+                        tap 1 "vm ($suite): $name (exit $rc, $summary passed)"
+                        grep -vE '^ok ' "$results/$name.tap" | tail -n 60 | sed 's/^/#   /'
+                fi
+        done
+}
+
+for suite in "${suites[@]}"; do
+        boot "$suite"
 done
+echo "1..$n"
 [ "$failed" = 0 ]
