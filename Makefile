@@ -18,7 +18,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototy
 CFLAGS   ?= -O2 -g
 # -fPIC everywhere: libcgdelegate.so takes lib/strv.o and lib/error.o as they are.
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -D_GNU_SOURCE -fno-strict-aliasing -fPIC \
-              -Ilib -Iclient -Iinclude -MMD -MP $(shell pkg-config --cflags $(PKGS)) -DCGD_VERSION='"$(VERSION)"' 
+              -Ilib -Iclient -Iinclude -Ibridge -MMD -MP $(shell pkg-config --cflags $(PKGS)) -DCGD_VERSION='"$(VERSION)"' 
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS    += -fsanitize=address,undefined
@@ -49,14 +49,18 @@ TEST_COMMON := $(BUILD)/tests/common/testutil.o $(BUILD)/tests/common/cgfixture.
 
 DEMO_BINS  := $(BUILD)/demo/cgd-libdemo $(BUILD)/demo/cgd-demo-tool
 
+# The bridge and its exec helper: libcgdelegate linked in, so that they run from the build tree.
+BRIDGE_OBJS := $(BUILD)/bridge/bridge.o $(BUILD)/bridge/settings.o $(BUILD)/bridge/dropin.o
+BRIDGE      := $(BUILD)/bridge/cgdelegate-systemd-bridge $(BUILD)/bridge/cgdelegate-exec
+
 DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON      := $(BUILD)/daemon/cgdelegated
 
 .SECONDARY:
-.PHONY: all deps check check-unit check-integration check-vm check-asan demo install clean
+.PHONY: all deps check check-unit check-integration check-e2e check-vm check-asan demo install clean
 
-all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
+all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
 # Objects depend on the Makefile too: a change of flags (such as -fPIC) rebuilds them.
 $(BUILD)/%.o: %.c Makefile
@@ -91,6 +95,8 @@ $(BUILD)/tests/%.o: ALL_CFLAGS += -Itests/common $(shell pkg-config --cflags $(T
 
 $(BUILD)/tests/unit/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_COMMON) $(LIBCGD) $(LIBCLIENT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS)) -lm
+$(BUILD)/tests/unit/test-bridge: $(BUILD)/tests/unit/test-bridge.o $(BUILD)/bridge/settings.o $(BUILD)/bridge/dropin.o $(TEST_COMMON) $(LIBCGD)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS)) -lm
 $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_COMMON) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
 
@@ -101,6 +107,11 @@ $(CTL): $(CTL_SRCS:%.c=$(BUILD)/%.o) $(LIBCLIENT)
 $(BUILD)/tests/integration/test-libcgdelegate: $(BUILD)/tests/integration/test-libcgdelegate.o $(TEST_COMMON) $(LIBCGD) $(SHLIB)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD) -lcgdelegate -Wl,-rpath,$(abspath $(BUILD)) \
 	      $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
+
+$(BUILD)/bridge/cgdelegate-systemd-bridge: $(BRIDGE_OBJS) $(LIBCLIENT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd)
+$(BUILD)/bridge/cgdelegate-exec: $(BUILD)/bridge/cgdelegate-exec.o $(LIBCLIENT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd)
 
 $(DAEMON): $(DAEMON_OBJS) $(LIBCGD)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(shell pkg-config --libs $(PKGS))
@@ -116,7 +127,7 @@ deps:
 
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-integration check-vm
+	$(MAKE) check-unit check-integration check-e2e check-vm
 	$(MAKE) check-asan
 
 check-unit: $(UNIT_BINS) $(SHLIB)
@@ -124,6 +135,10 @@ check-unit: $(UNIT_BINS) $(SHLIB)
 
 check-integration: $(INTEG_BINS) $(DAEMON)
 	CGD_DAEMON=$(abspath $(DAEMON)) CGD_CTL=$(abspath $(CTL)) tests/run-tap $(INTEG_BINS) $(INTEG_SCRIPTS)
+
+# A real systemd in a systemd-nspawn container, with the bridge from this build tree.
+check-e2e: all
+	CGD_BUILD=$(abspath $(BUILD)) tests/run-tap $(wildcard tests/e2e/test-*.sh)
 
 # Pure cgroup v2 in a VM (qemu, TCG): the integration suite and tests/vm/test-v2.sh inside.
 check-vm: all
@@ -137,7 +152,7 @@ demo: deps
 	$(MAKE) all
 	demo/run.sh $(BUILD)
 
-install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL)
+install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE)
 	install -Dm0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/cgdelegated
 	install -Dm0755 $(CTL) $(DESTDIR)$(PREFIX)/bin/cgdelegatectl
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/policies systemd-units/policies/*.conf
@@ -146,4 +161,4 @@ install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL)
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)
+-include $(BRIDGE_OBJS:.o=.d) $(BUILD)/bridge/cgdelegate-exec.d $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)

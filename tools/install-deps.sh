@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs the Debian 12 packages cgdelegate needs to build and test, when any is missing. The
 # VM lane needs qemu, Debian's kernel (its image in /boot and modules, nothing is booted on the
-# host), a static busybox and, for the boot with systemd as PID 1, dbus.
+# host), a static busybox and, for the boot with systemd as PID 1, dbus; the e2e lane needs
+# systemd-nspawn.
 # Needs root only when something is missing; says what it would install otherwise.
 set -eu
 pkgs=(gcc make pkg-config libc6-dev perl
       libsystemd-dev libcap-ng-dev libglib2.0-dev
       libcmocka-dev systemd util-linux procps python3 jq libglib2.0-bin
-      qemu-system-x86 linux-image-amd64 busybox-static cpio dbus)
+      qemu-system-x86 linux-image-amd64 busybox-static cpio dbus systemd-container)
 missing=()
 for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
