@@ -12,11 +12,10 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$root/tests/common/tap.sh"
 build=${CGD_BUILD:-$root/build}
 DAEMON=${CGD_DAEMON:-$build/daemon/cgdelegated}
 CTL=${CGD_CTL:-$build/client/cgdelegatectl}
-n=0 failed=0
-ok() { n=$((n + 1)); if eval "$2" >"$t/out" 2>&1; then echo "ok $n - $1"; [ -z "${CGD_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$t/out"; else failed=$((failed + 1)); echo "not ok $n - $1"; tail -n 40 "$t/out" | sed 's/^/#   /'; fi; }
 
 if [ "$(id -u)" != 0 ] || ! command -v systemd-nspawn >/dev/null || [ ! -x "$build/bridge/cgdelegate-systemd-bridge" ]; then
         echo "1..0 # SKIP needs root, systemd-nspawn (package systemd-container) and a built tree"
@@ -27,7 +26,7 @@ mem=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
         { echo "1..0 # SKIP needs the hybrid hierarchy of these hosts (v1 controllers, name=systemd)"; exit 0; }
 G="${mem%/}/cgd-e2e-$$"
 t=$(mktemp -d /tmp/cgd-e2e.XXXXXX)
-daemon='' nspawn='' P=''
+nspawn='' P=''
 cleanup() {
         if [ -n "$P" ] && kill -0 "$P" 2>/dev/null; then
                 nsenter -t "$P" -a systemctl poweroff >/dev/null 2>&1
@@ -35,10 +34,8 @@ cleanup() {
         fi
         [ -n "$nspawn" ] && kill -9 "$nspawn" 2>/dev/null && wait "$nspawn" 2>/dev/null
         "$CTL" --socket "$t/run/admin.socket" unregister c --remove-cgroup >/dev/null 2>&1
-        [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-        for h in /sys/fs/cgroup/*/; do
-                [ -d "$h${G#/}" ] && find "$h${G#/}" -depth -type d -exec rmdir {} \; 2>/dev/null
-        done
+        daemon_down
+        cg_rmtree "$G"
         rm -rf "$t"
 }
 trap cleanup EXIT
@@ -51,10 +48,8 @@ MaxGroups=256
 [Ceilings]
 memory.max=256M
 POLICY
-"$DAEMON" --foreground --runtime-dir "$t/run" --policy-dir "$t/policies" >"$t/daemon.log" 2>&1 &
-daemon=$!
+daemon_up "$DAEMON" || { echo "Bail out! the daemon did not start: $(tail -n 3 $t/daemon.log)"; exit 1; }
 admin="$CTL --socket $t/run/admin.socket"
-for _ in $(seq 100); do $admin list >/dev/null 2>&1 && break; sleep 0.05; done
 v1() { cat "/sys/fs/cgroup/$1$G/c/system.slice/$2/$3" 2>/dev/null; } # v1 HIER UNIT FILE
 in_c() { nsenter -t "$P" -a "$@"; }
 unit() { # unit NAME TEXT: a unit file in the container's /run/systemd/system

@@ -10,10 +10,9 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$root/tests/common/tap.sh"
 DAEMON=${CGD_DAEMON:-$root/build/daemon/cgdelegated}
 CTL=${CGD_CTL:-$root/build/client/cgdelegatectl}
-n=0 failed=0
-ok() { n=$((n + 1)); if eval "$2" >"$t/out" 2>&1; then echo "ok $n - $1"; else failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/#   /' "$t/out"; fi; }
 
 if [ "$(id -u)" != 0 ] || [ ! -x "$DAEMON" ] || [ ! -x "$CTL" ] || ! command -v jq >/dev/null || ! command -v unshare >/dev/null; then
         echo "1..0 # SKIP needs root, jq, unshare, $DAEMON and $CTL"
@@ -23,23 +22,19 @@ mem=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
 [ -d /sys/fs/cgroup/memory ] || { echo "1..0 # SKIP needs the v1 memory hierarchy (the VM lane covers v2)"; exit 0; }
 base="${mem%/}/cgd-ctltest-$$"
 t=$(mktemp -d /tmp/cgd-ctl.XXXXXX)
-daemon='' pids=()
+pids=()
 cleanup() {
         for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
         for w in w w2; do "$CTL" --socket "$t/run/admin.socket" unregister $w --remove-cgroup >/dev/null 2>&1; done
-        [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-        for h in /sys/fs/cgroup/*/; do
-                [ -d "$h${base#/}" ] && find "$h${base#/}" -depth -type d -exec rmdir {} \; 2>/dev/null
-        done
+        daemon_down
+        cg_rmtree "$base"
         rm -rf "$t"
 }
 trap cleanup EXIT
 
 mkdir -p "$t/policies"
-"$DAEMON" --foreground --runtime-dir "$t/run" --policy-dir "$t/policies" >"$t/log" 2>&1 &
-daemon=$!
+daemon_up "$DAEMON" || { echo "Bail out! the daemon did not start: $(tail -n 3 $t/daemon.log)"; exit 1; }
 admin="$CTL --socket $t/run/admin.socket"
-for _ in $(seq 100); do $admin list >/dev/null 2>&1 && break; sleep 0.05; done
 sleep 1000 &
 leader=$!
 sleep 1000 &

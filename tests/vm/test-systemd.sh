@@ -9,11 +9,10 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$root/tests/common/tap.sh"
 DAEMON=${CGD_DAEMON:-$root/build/daemon/cgdelegated}
 CTL=${CGD_CTL:-$root/build/client/cgdelegatectl}
 CG=/sys/fs/cgroup
-n=0 failed=0
-ok() { n=$((n + 1)); if eval "$2" >"$t/out" 2>&1; then echo "ok $n - $1"; [ -z "${CGD_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$t/out"; else failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/#   /' "$t/out"; fi; }
 
 if [ "$(id -u)" != 0 ] || [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ] || [ ! -e $CG/cgroup.controllers ] ||
    [ -z "${CGD_VM_LANE:-}" ]; then
@@ -21,10 +20,10 @@ if [ "$(id -u)" != 0 ] || [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ] || [ 
         exit 0
 fi
 t=$(mktemp -d /tmp/cgd-sd.XXXXXX)
-daemon='' scope_pid='' plain_pid=''
+scope_pid='' plain_pid=''
 cleanup() {
         "$CTL" --socket "$t/run/admin.socket" unregister c >/dev/null 2>&1
-        [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+        daemon_down
         systemctl stop cgdtest.scope cgdplain.scope >/dev/null 2>&1
         rm -rf "$t"
 }
@@ -32,11 +31,9 @@ trap cleanup EXIT
 
 mkdir -p "$t/policies"
 printf '[Policy]\nAllowRootWrites=yes\n' >"$t/policies/root.conf"
-"$DAEMON" --foreground --runtime-dir "$t/run" --policy-dir "$t/policies" >"$t/log" 2>&1 &
-daemon=$!
+daemon_up "$DAEMON" || { echo "Bail out! the daemon did not start: $(tail -n 3 $t/daemon.log)"; exit 1; }
 admin="$CTL --socket $t/run/admin.socket"
 box="$CTL --socket $t/run/containers/c/socket"
-for _ in $(seq 200); do $admin list >/dev/null 2>&1 && break; sleep 0.05; done
 show() { systemctl show -P "$2" "$1"; }
 # scope NAME [PROPS...]: a scope made through systemd around a sleep; its pid in $scope_pid.
 scope() {

@@ -11,12 +11,11 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$root/tests/common/tap.sh"
 DAEMON=${CGD_DAEMON:-$root/build/daemon/cgdelegated}
 CTL=${CGD_CTL:-$root/build/client/cgdelegatectl}
 TOOL=$root/build/demo/cgd-demo-tool
 CG=/sys/fs/cgroup
-n=0 failed=0
-ok() { n=$((n + 1)); if eval "$2" >"$t/out" 2>&1; then echo "ok $n - $1"; [ -z "${CGD_TEST_VERBOSE:-}" ] || sed 's/^/#   /' "$t/out"; else failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/#   /' "$t/out"; fi; }
 
 if [ "$(id -u)" != 0 ] || [ ! -e $CG/cgroup.controllers ] || [ -z "${CGD_VM_LANE:-}" ]; then
         echo "1..0 # SKIP needs root on a pure cgroup v2 machine (the VM lane, tests/vm/test-vm.sh)"
@@ -28,12 +27,12 @@ done
 disk=$(cat /sys/block/vda/dev 2>/dev/null) || { echo "1..0 # SKIP no virtio disk /dev/vda"; exit 0; }
 base=/cgd-v2-$$
 t=$(mktemp -d /tmp/cgd-v2.XXXXXX)
-daemon='' pids=()
+pids=()
 cleanup() {
         for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
         for c in c ns; do "$CTL" --socket "$t/run/admin.socket" unregister $c --remove-cgroup >/dev/null 2>&1; done
-        [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-        [ -d $CG$base ] && find $CG$base -depth -type d -exec rmdir {} \; 2>/dev/null
+        daemon_down
+        cg_rmtree "$base"
         rm -rf "$t"
 }
 trap cleanup EXIT
@@ -47,11 +46,9 @@ AllowRootWrites=yes
 [Ceilings]
 memory.max=512M
 POLICY
-"$DAEMON" --foreground --runtime-dir "$t/run" --policy-dir "$t/policies" >"$t/log" 2>&1 &
-daemon=$!
+daemon_up "$DAEMON" || { echo "Bail out! the daemon did not start: $(tail -n 3 $t/daemon.log)"; exit 1; }
 admin="$CTL --socket $t/run/admin.socket"
 box="$CTL --socket $t/run/containers/c/socket"
-for _ in $(seq 200); do $admin list >/dev/null 2>&1 && break; sleep 0.05; done
 sleep 100000 &
 leader=$!
 pids+=("$leader")
