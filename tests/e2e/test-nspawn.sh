@@ -68,7 +68,7 @@ host_pid() {
 journal() { in_c journalctl -q -o cat -u "$1"; }
 wait_for() { local i; for i in $(seq $(($1 * 10))); do shift 0; eval "$2" && return 0; sleep 0.1; done; eval "$2"; }
 
-echo "1..11"
+echo "1..12"
 ok "register c (policy pod, Create) before the container starts: its socket directory exists" \
    '$admin register c --cgroup $G/c --create --policy pod && [ -S $t/run/containers/c/socket ]'
 ok "systemd-nspawn boots the host's systemd from c's groups; the daemon gets its init as leader" \
@@ -119,4 +119,8 @@ ok "above the ceiling: refused, in the bridge's journal and the daemon's audit; 
     journal cgdelegate-systemd-bridge.service | grep "sleeper.service: memory.max=1073741824 refused: OutOfRange" &&
     grep -q "OutOfRange: memory.max=1073741824 on /system.slice/sleeper.service exceeds the ceiling 256M" $t/daemon.log &&
     [ "$(v1 memory sleeper.service memory.limit_in_bytes)" = 104857600 ]'
+ok "the daemon restarts: the bridge reconnects and the next set-property reaches the host" \
+   'daemon_down && daemon_up "$DAEMON" && [ -S $t/run/containers/c/socket ] && in_c systemctl set-property --runtime sleeper.service MemoryMax=90M &&
+    wait_for 8 "[ \"\$(v1 memory sleeper.service memory.limit_in_bytes)\" = 94371840 ]" && journal cgdelegate-systemd-bridge.service | tail -3 &&
+    [ "$(journal cgdelegate-systemd-bridge.service | grep -c "connected to cgdelegated")" -ge 2 ]'
 [ "$failed" = 0 ]
