@@ -398,6 +398,8 @@ static bool has_own_settings(Bridge *b, char **pairs) {
         return false;
 }
 
+static void untrack(Bridge *b, const char *name);
+
 static void sync_unit(Bridge *b, const char *name, const char *object, const char *active_state) {
         const char *iface = endswith(name, ".scope") ? "org.freedesktop.systemd1.Scope"
                                                                      : "org.freedesktop.systemd1.Service";
@@ -410,7 +412,9 @@ static void sync_unit(Bridge *b, const char *name, const char *object, const cha
         bool own = r >= 0 && has_own_settings(b, pairs);
         if (r < 0 || (!own && !running)) {
                 unit_info_done(&u);
-                return; /* not wanted: left for the sweep */
+                if (r >= 0)
+                        untrack(b, name); /* stopped, and nothing to keep for its next start */
+                return;
         }
         Tracked *t = tracked_get(b, name);
         if (!t || (!t->group && !(t->group = group_path(u.slice, name)))) {
@@ -446,22 +450,34 @@ static void sync_unit(Bridge *b, const char *name, const char *object, const cha
                 t->placed = true;
 }
 
-/* Units that are gone, or no longer have settings and are not running: group and drop-in go. */
-static void sweep(Bridge *b) {
-        for (Tracked **p = &b->units; *p;) {
-                Tracked *t = *p;
-                if (t->seen) {
-                        p = &t->next;
-                        continue;
+/* Forgets a unit: its drop-in goes, and its group if it is empty (a busy group stays for the
+ * daemon's own cleanup when the container ends). */
+static void untrack_one(Bridge *b, Tracked **p) {
+        Tracked *t = *p;
+        if (t->dropin)
+                dropin_update(b, t, NULL);
+        cgd_client *c = daemon_client(b);
+        if (c && t->group && cgd_remove_group(c, t->group, false, NULL) >= 0)
+                say("%s: stopped or gone, without settings of its own; its group %s is removed", t->name, t->group);
+        *p = t->next;
+        tracked_free(t);
+}
+
+static void untrack(Bridge *b, const char *name) {
+        for (Tracked **p = &b->units; *p; p = &(*p)->next)
+                if (streq((*p)->name, name)) {
+                        untrack_one(b, p);
+                        return;
                 }
-                if (t->dropin)
-                        dropin_update(b, t, NULL);
-                cgd_client *c = daemon_client(b);
-                if (c && t->group && cgd_remove_group(c, t->group, false, NULL) >= 0)
-                        say("%s: gone; its group %s is removed", t->name, t->group);
-                *p = t->next;
-                tracked_free(t);
-        }
+}
+
+/* After a full pass: units no longer loaded lose group and drop-in. */
+static void sweep(Bridge *b) {
+        for (Tracked **p = &b->units; *p;)
+                if ((*p)->seen)
+                        p = &(*p)->next;
+                else
+                        untrack_one(b, p);
 }
 
 /* Units systemd has not loaded (not running, not referenced) may still have settings and be
