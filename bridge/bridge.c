@@ -69,6 +69,7 @@ typedef struct Bridge {
         int inotify_fd;
         bool reload_needed;
         bool full_scan;     /* also load the unit files systemd has not loaded (start, reload) */
+        bool own_reload;    /* the next Reloading is ours (drop-ins written): no full scan for it */
 } Bridge;
 
 static bool arg_verbose = false;
@@ -540,6 +541,8 @@ static int resync(Bridge *b) {
                 r = sd_bus_call_method(b->systemd, SD_DEST, SD_PATH, SD_MANAGER, "Reload", &e, NULL, "");
                 if (r < 0)
                         say("daemon-reload after writing drop-ins failed: %s", e.message ?: strerror(-r));
+                else
+                        b->own_reload = true;
         }
         return r;
 }
@@ -566,8 +569,13 @@ static int on_manager_signal(sd_bus_message *m, void *userdata, sd_bus_error *er
         const char *job, *unit, *result;
         int reloading = 0;
         if (sd_bus_message_is_signal(m, SD_MANAGER, "Reloading") && sd_bus_message_read(m, "b", &reloading) >= 0 &&
-            !reloading)
-                b->full_scan = true; /* unit files may have come or gone */
+            !reloading) {
+                /* Unit files may have come or gone, unless the reload was ours: loading every
+                 * unit file again then would only keep PID 1 busy. */
+                if (!b->own_reload)
+                        b->full_scan = true;
+                b->own_reload = false;
+        }
         if (sd_bus_message_is_signal(m, SD_MANAGER, "JobRemoved") &&
             sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) >= 0)
                 for (Tracked *t = b->units; t; t = t->next)
