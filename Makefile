@@ -95,7 +95,7 @@ $(BUILD)/tests/%.o: ALL_CFLAGS += -Itests/common $(shell pkg-config --cflags $(T
 
 $(BUILD)/tests/unit/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_COMMON) $(LIBCGD) $(LIBCLIENT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS)) -lm
-$(BUILD)/tests/unit/test-bridge: $(BUILD)/tests/unit/test-bridge.o $(BUILD)/bridge/settings.o $(BUILD)/bridge/dropin.o $(TEST_COMMON) $(LIBCGD)
+$(BUILD)/tests/unit/test-bridge: $(BUILD)/tests/unit/test-bridge.o $(BUILD)/bridge/settings.o $(BUILD)/bridge/dropin.o $(TEST_COMMON) $(LIBCLIENT) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS)) -lm
 $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_COMMON) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))

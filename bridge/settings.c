@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * systemd unit resource settings into cgroup v2 values (see settings.h). The numbers follow
- * systemd's cgroup-util.h: a weight of 100 and 1024 CPU shares and a block I/O weight of 500 are
- * the defaults, weights are clamped to 1..10000, a CPU quota is per period (100 ms unless set).
+ * systemd unit resource settings into cgroup v2 values (see settings.h). The arithmetic is
+ * client/sdprop.c's, the same that translates "CPUShares=" or "CPUQuota=" assignments, so that
+ * the CLI and the bridge always write the numbers systemd would.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "macro.h"
+#include "sdprop.h"
 #include "settings.h"
 
 #define WEIGHT_MIN 1
 #define WEIGHT_MAX 10000
-#define QUOTA_PERIOD_DEFAULT_USEC 100000
 
 void settings_init(UnitSettings *s) {
         memset(s, 0xff, sizeof *s); /* SETTING_UNSET everywhere */
@@ -89,18 +89,14 @@ static int memory_pairs(const UnitSettings *s, char ***pairs, size_t *n) {
 static int cpu_pairs(const UnitSettings *s, char ***pairs, size_t *n) {
         int r = 0;
         if (s->cpu_quota_per_sec_usec != SETTING_UNSET) {
-                uint64_t period = s->cpu_quota_period_usec != SETTING_UNSET && s->cpu_quota_period_usec > 0
-                                          ? s->cpu_quota_period_usec
-                                          : QUOTA_PERIOD_DEFAULT_USEC;
-                uint64_t quota = s->cpu_quota_per_sec_usec * period / 1000000;
                 char buf[64];
-                snprintf(buf, sizeof buf, "%" PRIu64 " %" PRIu64, quota < 1000 ? 1000 : quota, period);
+                sdprop_cpu_max(s->cpu_quota_per_sec_usec, s->cpu_quota_period_usec, buf, sizeof buf);
                 r = add(pairs, n, "cpu.max", buf);
         }
         if (r >= 0 && s->cpu_weight != SETTING_UNSET)
                 r = add_number(pairs, n, "cpu.weight", "", clamp_weight(s->cpu_weight));
         else if (r >= 0 && s->cpu_shares != SETTING_UNSET)
-                r = add_number(pairs, n, "cpu.weight", "", clamp_weight(s->cpu_shares * 100 / 1024));
+                r = add_number(pairs, n, "cpu.weight", "", sdprop_shares_to_weight(s->cpu_shares));
         return r;
 }
 
@@ -116,7 +112,7 @@ int settings_to_pairs(const UnitSettings *s, char ***ret_pairs) {
         if (r >= 0 && s->io_weight != SETTING_UNSET)
                 r = add_number(&pairs, &n, "io.weight", "default ", clamp_weight(s->io_weight));
         else if (r >= 0 && s->blockio_weight != SETTING_UNSET)
-                r = add_number(&pairs, &n, "io.weight", "default ", clamp_weight(s->blockio_weight * 100 / 500));
+                r = add_number(&pairs, &n, "io.weight", "default ", sdprop_blkio_to_io_weight(s->blockio_weight));
         if (r < 0)
                 return r;
         *ret_pairs = TAKE_PTR(pairs);

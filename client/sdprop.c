@@ -471,11 +471,24 @@ static uint64_t cpu_adjust_period(uint64_t period, uint64_t quota_per_sec) {
 }
 
 /* cgroup_cpu_shares_to_weight() and cgroup_weight_blkio_to_io(). */
-static uint64_t shares_to_weight(uint64_t shares) {
+uint64_t sdprop_shares_to_weight(uint64_t shares) {
         return u64_clamp(shares * WEIGHT_DEFAULT / SHARES_DEFAULT, 1, 10000);
 }
-static uint64_t blkio_to_io_weight(uint64_t blkio) {
+uint64_t sdprop_blkio_to_io_weight(uint64_t blkio) {
         return u64_clamp(blkio * WEIGHT_DEFAULT / BLKIO_WEIGHT_DEFAULT, 1, 10000);
+}
+
+/* cgroup_apply_unified_cpu_quota(): "QUOTA PERIOD" with the period stretched for small quotas
+ * and the quota at least 1ms; no quota is "max" with the default period, whatever was asked. */
+void sdprop_cpu_max(uint64_t quota_per_sec, uint64_t period, char *buf, size_t size) {
+        if (quota_per_sec == USEC_INFINITY) {
+                snprintf(buf, size, "max %" PRIu64, (uint64_t) CPU_PERIOD_DEFAULT_USEC);
+                return;
+        }
+        period = period != USEC_INFINITY ? period : CPU_PERIOD_DEFAULT_USEC;
+        period = cpu_adjust_period(period, quota_per_sec);
+        uint64_t quota = u64_max(quota_per_sec * period / USEC_PER_SEC, USEC_PER_MSEC);
+        snprintf(buf, size, "%" PRIu64 " %" PRIu64, quota, period);
 }
 
 /* ---- settings ---- */
@@ -671,7 +684,7 @@ static int parse_cpu_shares(const Property *p, const char *value, const SdpropCo
                 if (r < 0)
                         return r;
         }
-        return setting_textf(s, "%" PRIu64, shares_to_weight(shares));
+        return setting_textf(s, "%" PRIu64, sdprop_shares_to_weight(shares));
 }
 
 /* IOWeight=: cg_weight_parse() written as io.weight's default. */
@@ -697,7 +710,7 @@ static int parse_blkio_weight(const Property *p, const char *value, const Sdprop
                 if (r < 0)
                         return r;
         }
-        return setting_textf(s, "default %" PRIu64, blkio_to_io_weight(w));
+        return setting_textf(s, "default %" PRIu64, sdprop_blkio_to_io_weight(w));
 }
 
 static int tasks_from_percent(const Property *p, const char *value, const SdpropContext *ctx, int permyriad,
@@ -820,7 +833,7 @@ static int parse_io_device_weight(const Property *p, const char *value, const Sd
         r = resolve_device(p, path, ctx, s, error);
         if (r < 0)
                 return r;
-        return setting_textf(s, "%u:%u %" PRIu64, s->major, s->minor, legacy ? blkio_to_io_weight(w) : w);
+        return setting_textf(s, "%u:%u %" PRIu64, s->major, s->minor, legacy ? sdprop_blkio_to_io_weight(w) : w);
 }
 
 /* IO{Read,Write}{Bandwidth,IOPS}Max=, BlockIO{Read,Write}Bandwidth=: config_parse_io_limit() and
@@ -1117,22 +1130,16 @@ static int format_alloc(char **ret, const char *format, ...) {
         return 0;
 }
 
-/* cgroup_apply_unified_cpu_quota(): "QUOTA PERIOD" with the period stretched for small quotas
- * and the quota at least 1ms; no quota is "max" with the default period, whatever was asked. */
+/* cpu.max from CPUQuota= and CPUQuotaPeriodSec= (sdprop_cpu_max()). */
 static int cpu_max_format(const Setting *s, char **ret, char **error) {
-        uint64_t period, quota;
+        char buf[64];
 
         if (!s->quota_set)
                 return fail(error, -EINVAL,
                             "CPUQuotaPeriodSec= needs CPUQuota= in the same call: cpu.max holds both, and without a "
                             "quota systemd writes the default period.");
-        if (s->quota_per_sec == USEC_INFINITY)
-                return format_alloc(ret, "max %" PRIu64, CPU_PERIOD_DEFAULT_USEC);
-
-        period = s->period_set && s->period != USEC_INFINITY ? s->period : CPU_PERIOD_DEFAULT_USEC;
-        period = cpu_adjust_period(period, s->quota_per_sec);
-        quota = u64_max(s->quota_per_sec * period / USEC_PER_SEC, USEC_PER_MSEC);
-        return format_alloc(ret, "%" PRIu64 " %" PRIu64, quota, period);
+        sdprop_cpu_max(s->quota_per_sec, s->period_set ? s->period : USEC_INFINITY, buf, sizeof buf);
+        return format_alloc(ret, "%s", buf);
 }
 
 /* "MAJ:MIN rbps=N wbps=max": the limits given, in the kernel's order; the kernel keeps the rest. */

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Resolves a device path to the MAJ:MIN that io.max and io.weight take. Returns 0 or a negative
@@ -32,6 +33,14 @@ int sdprop_context_from_system(SdpropContext *ret);
  * partition to its whole disk (the kernel refuses io.max on a partition) through sysfs. userdata:
  * NULL, or the directory sysfs is mounted on (tests). */
 int sdprop_resolve_device(const char *path, void *userdata, unsigned *ret_major, unsigned *ret_minor);
+
+/* systemd's arithmetic, also used where systemd reports numbers rather than assignments
+ * (bridge/settings.c): cgroup_cpu_shares_to_weight(), cgroup_weight_blkio_to_io(), and cpu.max
+ * for a quota per second (UINT64_MAX: none) and a period (UINT64_MAX: the default 100ms)
+ * as cgroup_apply_unified_cpu_quota() writes it, the period stretched for small quotas. */
+uint64_t sdprop_shares_to_weight(uint64_t shares);
+uint64_t sdprop_blkio_to_io_weight(uint64_t blkio);
+void sdprop_cpu_max(uint64_t quota_per_sec, uint64_t period, char *buf, size_t size);
 
 /* Translates one assignment. On success *ret_pairs is a NULL-terminated malloc'ed list key, value,
  * key, value, ... (free with strv_free()). On failure returns a negative errno (-EINVAL syntax or

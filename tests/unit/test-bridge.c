@@ -34,7 +34,8 @@ static const Row rows[] = {
         { "CPUQuota=20%", { "CPUQuotaPerSecUSec=200000" }, "cpu.max=20000 100000" },
         { "CPUQuota=20% with CPUQuotaPeriodSec=10ms", { "CPUQuotaPerSecUSec=200000", "CPUQuotaPeriodUSec=10000" },
           "cpu.max=2000 10000" },
-        { "a quota under 1 ms is raised to the kernel's minimum", { "CPUQuotaPerSecUSec=5000" }, "cpu.max=1000 100000" },
+        /* cgroup_cpu_adjust_period(): 0.5% stretches the period so that the quota is 1 ms. */
+        { "CPUQuota=0.5% stretches the period", { "CPUQuotaPerSecUSec=5000" }, "cpu.max=1000 200000" },
         { "CPUWeight", { "CPUWeight=50" }, "cpu.weight=50" },
         /* cgroup_cpu_shares_to_weight(): shares * 100 / 1024. */
         { "CPUShares=2048 is weight 200", { "CPUShares=2048" }, "cpu.weight=200" },
