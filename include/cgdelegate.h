@@ -66,7 +66,8 @@ typedef struct cgd_event {
 /* ---- connection ---- */
 
 /* Connects to socket_path; NULL picks CGD_CONTAINER_SOCKET when it exists and the admin socket
- * does not, else CGD_ADMIN_SOCKET. Which interface a socket speaks is asked of the daemon. */
+ * does not, else CGD_ADMIN_SOCKET. A socket named "admin.socket" speaks Manager1, one named
+ * "socket" Container1; for any other name the daemon is asked (introspection). */
 int cgd_client_open(const char *socket_path, cgd_client **ret);
 cgd_client *cgd_client_free(cgd_client *c);
 /* 1 on the admin socket (Manager1), 0 on a container's (Container1). */
