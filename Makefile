@@ -58,7 +58,7 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON      := $(BUILD)/daemon/cgdelegated
 
 .SECONDARY:
-.PHONY: all deps check check-unit check-integration check-e2e check-vm check-asan demo install clean
+.PHONY: all deps deps-build check check-unit check-integration check-e2e check-vm check-asan demo install clean
 
 all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
@@ -125,6 +125,9 @@ $(BUILD)/demo/cgd-libdemo: $(BUILD)/demo/libdemo.o $(LIBCGD)
 deps:
 	@tools/install-deps.sh
 
+deps-build:
+	@tools/install-deps.sh build
+
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit check-integration check-e2e check-vm
@@ -148,7 +151,7 @@ check-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 all
 	$(MAKE) BUILD=build-asan SANITIZE=1 check-unit check-integration
 
-demo: deps
+demo: deps-build
 	$(MAKE) all
 	demo/run.sh $(BUILD)
 

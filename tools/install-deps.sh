@@ -5,11 +5,14 @@
 # host), a static busybox and, for the boot with systemd as PID 1, dbus; the e2e lane needs
 # systemd-nspawn.
 # Needs root only when something is missing; says what it would install otherwise.
+# Usage: install-deps.sh [build] -- "build" is what `make` and `make demo` need, without the
+# test lanes' packages (qemu and the kernel are the largest by far).
 set -eu
 pkgs=(gcc make pkg-config libc6-dev perl
       libsystemd-dev libcap-ng-dev libglib2.0-dev
-      libcmocka-dev systemd util-linux procps python3 jq libglib2.0-bin
-      qemu-system-x86 linux-image-amd64 busybox-static cpio dbus systemd-container)
+      libcmocka-dev systemd util-linux procps python3 jq libglib2.0-bin)
+[ "${1:-}" = build ] ||
+        pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static cpio dbus systemd-container)
 missing=()
 for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
