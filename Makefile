@@ -50,7 +50,7 @@ TEST_COMMON := $(BUILD)/tests/common/testutil.o $(BUILD)/tests/common/cgfixture.
 DEMO_BINS  := $(BUILD)/demo/cgd-libdemo $(BUILD)/demo/cgd-demo-tool
 
 # The bridge and its exec helper: libcgdelegate linked in, so that they run from the build tree.
-BRIDGE_OBJS := $(BUILD)/bridge/bridge.o $(BUILD)/bridge/settings.o $(BUILD)/bridge/dropin.o
+BRIDGE_OBJS := $(BUILD)/bridge/bridge.o $(BUILD)/bridge/settings.o $(BUILD)/bridge/dropin.o $(BUILD)/bridge/unitscan.o
 BRIDGE      := $(BUILD)/bridge/cgdelegate-systemd-bridge $(BUILD)/bridge/cgdelegate-exec
 
 DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
@@ -95,7 +95,7 @@ $(BUILD)/tests/%.o: ALL_CFLAGS += -Itests/common $(shell pkg-config --cflags $(T
 
 $(BUILD)/tests/unit/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_COMMON) $(LIBCGD) $(LIBCLIENT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS)) -lm
-$(BUILD)/tests/unit/test-bridge: $(BUILD)/tests/unit/test-bridge.o $(BUILD)/bridge/settings.o $(BUILD)/bridge/dropin.o $(TEST_COMMON) $(LIBCLIENT) $(LIBCGD)
+$(BUILD)/tests/unit/test-bridge: $(BUILD)/tests/unit/test-bridge.o $(BUILD)/bridge/settings.o $(BUILD)/bridge/dropin.o $(BUILD)/bridge/unitscan.o $(TEST_COMMON) $(LIBCLIENT) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS)) -lm
 $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_COMMON) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))

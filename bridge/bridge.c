@@ -38,6 +38,7 @@
 #include "dropin.h"
 #include "macro.h"
 #include "settings.h"
+#include "unitscan.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -70,6 +71,7 @@ typedef struct Bridge {
         bool reload_needed;
         bool full_scan;     /* also load the unit files systemd has not loaded (start, reload) */
         bool own_reload;    /* the next Reloading is ours (drop-ins written): no full scan for it */
+        bool in_step;       /* a first full pass is done (said once, for whoever waits for it) */
 } Bridge;
 
 static bool arg_verbose = false;
@@ -140,6 +142,11 @@ static int apply_pairs(Bridge *b, Tracked *t, char **pairs) {
         if (n == 0)
                 return 0;
         r = cgd_set_properties(c, t->group, props, n, NULL);
+        /* No group yet: where the container's systemd owns its cgroup2 tree (nspawn on a v2
+         * host) CreateGroup makes nothing, and systemd makes the group when the unit starts.
+         * Nothing is applied; the resync after the start tries again. */
+        if (r == -ENOENT && daemon_refused(b, r))
+                return r;
         if (r >= 0) {
                 for (size_t i = 0; i < n; i++)
                         say("%s: %s=%s applied on %s", t->name, props[i].key, props[i].value, t->group);
@@ -482,29 +489,24 @@ static void sweep(Bridge *b) {
 }
 
 /* Units systemd has not loaded (not running, not referenced) may still have settings and be
- * started any moment: their drop-in must exist before. So after a start or a reload every
- * unit file is loaded (LoadUnit) and synced; templates have no settings until instantiated. */
+ * started any moment: their drop-in must exist before. So after a start or a reload each unit
+ * file that may have settings (unitscan.c reads the unit directories: asking a PID 1 on a slow
+ * file system with ListUnitFiles kept it busy for minutes) is loaded (LoadUnit) and synced. */
 static int scan_unit_files(Bridge *b, char **listed) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *path, *state;
-        int r = sd_bus_call_method(b->systemd, SD_DEST, SD_PATH, SD_MANAGER, "ListUnitFiles", &e, &reply, "");
-        r = r < 0 ? r : sd_bus_message_enter_container(reply, 'a', "(ss)");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(ss)", &path, &state)) > 0) {
-                const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-                if (!endswith(name, ".service") || endswith(name, "@.service") || startswith(state, "masked"))
-                        continue;
-                bool known = false;
-                for (char **l = listed; l && *l && !known; l++)
-                        known = streq(*l, name);
+        _cleanup_strv_free_ char **names = NULL;
+        int r = unitscan_services("", DROPIN_NAME, &names);
+        if (r < 0)
+                return say("cannot read the unit directories: %s", strerror(-r)), r;
+        for (char **name = names; *name; name++) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *loaded = NULL;
                 const char *object;
-                if (known || sd_bus_call_method(b->systemd, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", NULL, &loaded, "s",
-                                                name) < 0 || sd_bus_message_read(loaded, "o", &object) < 0)
+                if (strv_contains(listed, *name) ||
+                    sd_bus_call_method(b->systemd, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", NULL, &loaded, "s", *name) < 0 ||
+                    sd_bus_message_read(loaded, "o", &object) < 0)
                         continue;
-                sync_unit(b, name, object, "inactive");
+                sync_unit(b, *name, object, "inactive");
         }
-        return r;
+        return 0;
 }
 
 static int resync(Bridge *b) {
@@ -527,7 +529,8 @@ static int resync(Bridge *b) {
                                                   &object, &job, &job_type, &job_path)) > 0)
                 if (streq(load, "loaded") && (endswith(name, ".service") || endswith(name, ".scope"))) {
                         (void) strv_extend(&listed, &n_listed, name);
-                        sync_unit(b, name, object, active);
+                        /* A oneshot that ran (RemainAfterExit=) is active without processes or group. */
+                        sync_unit(b, name, object, streq(sub, "exited") ? "inactive" : active);
                 }
         if (r >= 0 && full)
                 r = scan_unit_files(b, listed);
@@ -535,6 +538,13 @@ static int resync(Bridge *b) {
         if (r >= 0 && full && b->cgd) {
                 sweep(b);
                 b->full_scan = false;
+                if (!b->in_step) {
+                        size_t n = 0;
+                        for (Tracked *t = b->units; t; t = t->next)
+                                n++;
+                        say("in step with systemd: %zu units tracked", n);
+                        b->in_step = true;
+                }
         }
         if (b->reload_needed) {
                 b->reload_needed = false;

@@ -59,6 +59,7 @@ static inline void strv_freep(char ***l) {
 }
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 size_t strv_length(char * const *l);
+bool strv_contains(char * const *l, const char *s); /* l may be NULL */
 /* Appends a copy of s; on failure l is unchanged. */
 int strv_extend(char ***l, size_t *n, const char *s);
 /* Appends s itself, taking ownership on success only. */

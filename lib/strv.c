@@ -11,6 +11,13 @@ char **strv_free(char **l) {
         return NULL;
 }
 
+bool strv_contains(char * const *l, const char *s) {
+        for (; l && *l; l++)
+                if (strcmp(*l, s) == 0)
+                        return true;
+        return false;
+}
+
 size_t strv_length(char * const *l) {
         size_t n = 0;
         while (l && l[n])

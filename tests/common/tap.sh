@@ -47,3 +47,53 @@ cg_rmtree() {
         done
         return 0
 }
+
+# cg_base_begin G: notes the ancestors of G that no hierarchy has yet (a test, the daemon or a
+# runtime will make them), so that cg_base_end G removes them too, and the host's tree is left
+# as it was.
+cg_base_begin() {
+        local h d
+        : >"$t/made-ancestors"
+        for h in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
+                [ -e "${h}cgroup.procs" ] || continue
+                for d in $(dirname "$1"); do
+                        while [ "$d" != / ] && [ ! -d "$h${d#/}" ]; do
+                                echo "$h${d#/}" >>"$t/made-ancestors"
+                                d=$(dirname "$d")
+                        done
+                done
+        done
+}
+
+cg_base_end() {
+        cg_rmtree "$1"
+        [ -f "$t/made-ancestors" ] && sort -r "$t/made-ancestors" | while read -r d; do rmdir "$d" 2>/dev/null; done
+        return 0
+}
+
+# wait_for SECONDS CMD: CMD (eval'ed) every 0.1 s until it succeeds, for SECONDS at most (by the
+# clock: under emulation one try can take seconds).
+wait_for() {
+        local end=$((SECONDS + $1))
+        until eval "$2"; do
+                [ $SECONDS -lt $end ] || return 1
+                sleep 0.1
+        done
+}
+
+# scratch NAME G: $t, a new scratch directory, and G, a cgroup path whose missing ancestors are
+# noted (cg_base_begin). At exit: before_cleanup (when the test defines it), the daemon stopped,
+# G and those ancestors removed in every hierarchy, $t removed.
+scratch() {
+        t=$(mktemp -d "/tmp/cgd-$1.XXXXXX") || exit 1
+        scratch_cg=$2
+        trap scratch_end EXIT
+        cg_base_begin "$scratch_cg"
+}
+
+scratch_end() {
+        ! declare -F before_cleanup >/dev/null || before_cleanup
+        daemon_down
+        cg_base_end "$scratch_cg"
+        rm -rf "$t"
+}

@@ -25,20 +25,16 @@ mem=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
 [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/systemd ] ||
         { echo "1..0 # SKIP needs the hybrid hierarchy of these hosts (v1 controllers, name=systemd)"; exit 0; }
 G="${mem%/}/cgd-e2e-$$"
-t=$(mktemp -d /tmp/cgd-e2e.XXXXXX)
+scratch e2e "$G"
 nspawn='' P=''
-cleanup() {
+before_cleanup() {
         if [ -n "$P" ] && kill -0 "$P" 2>/dev/null; then
                 nsenter -t "$P" -a systemctl poweroff >/dev/null 2>&1
                 for _ in $(seq 100); do kill -0 "$nspawn" 2>/dev/null || break; sleep 0.1; done
         fi
         [ -n "$nspawn" ] && kill -9 "$nspawn" 2>/dev/null && wait "$nspawn" 2>/dev/null
         "$CTL" --socket "$t/run/admin.socket" unregister c --remove-cgroup >/dev/null 2>&1
-        daemon_down
-        cg_rmtree "$G"
-        rm -rf "$t"
 }
-trap cleanup EXIT
 
 mkdir -p "$t/policies"
 cat >"$t/policies/pod.conf" <<'POLICY'
@@ -51,22 +47,7 @@ POLICY
 daemon_up "$DAEMON" || { echo "Bail out! the daemon did not start: $(tail -n 3 $t/daemon.log)"; exit 1; }
 admin="$CTL --socket $t/run/admin.socket"
 v1() { cat "/sys/fs/cgroup/$1$G/c/system.slice/$2/$3" 2>/dev/null; } # v1 HIER UNIT FILE
-in_c() { nsenter -t "$P" -a "$@"; }
-unit() { # unit NAME TEXT: a unit file in the container's /run/systemd/system
-        nsenter -t "$P" -m sh -c "cat >/run/systemd/system/$1" <<<"$2"
-}
-# host_pid PID: the host's pid of the container's process PID.
-host_pid() {
-        local s ns
-        ns=$(readlink /proc/$P/ns/pid)
-        for s in /proc/[0-9]*/status; do
-                awk -v p="$1" '/^NSpid/ && NF == 3 && $3 == p { found = 1 } END { exit !found }' "$s" 2>/dev/null &&
-                        [ "$(readlink ${s%/status}/ns/pid)" = "$ns" ] && { s=${s#/proc/}; echo "${s%/status}"; return 0; }
-        done
-        return 1
-}
-journal() { in_c journalctl -q -o cat -u "$1"; }
-wait_for() { local i; for i in $(seq $(($1 * 10))); do shift 0; eval "$2" && return 0; sleep 0.1; done; eval "$2"; }
+. "$root/tests/common/nspawn.sh"
 
 echo "1..12"
 ok "register c (policy pod, Create) before the container starts: its socket directory exists" \
@@ -77,18 +58,14 @@ ok "systemd-nspawn boots the host's systemd from c's groups; the daemon gets its
            --bind-ro=$t/run/containers/c:/run/host/cgdelegate --bind-ro=$build:/opt/cgdelegate \
            systemd.mask=systemd-firstboot.service </dev/null >$t/nspawn.log 2>&1 ) &
     nspawn=$!
-    for _ in $(seq 120); do P=$(pgrep -P $nspawn | head -1); [ -n "$P" ] &&
-        case "$(nsenter -t $P -a systemctl is-system-running 2>/dev/null)" in running|degraded) break;; esac; sleep 0.5; done
+    wait_for 10 "P=\$(pgrep -P $nspawn | head -1); [ -n \"\$P\" ]" && wait_booted 60;
     echo "init $P"; [ -n "$P" ] && $admin --json status c >/dev/null && $CTL --socket $t/run/admin.socket register --help >/dev/null &&
     busctl --address=unix:path=$t/run/admin.socket call org.cgdelegate /org/cgdelegate org.cgdelegate.Manager1 SetContainerLeader "sua{sv}" c $P 0'
 echo "$P" >"$t/P"; P=$(cat "$t/P"); nspawn=$(pgrep -f "systemd-nspawn.*cgde2e$$" | head -1)
 ok "inside, the v1 controllers are mounted read-only (systemd cannot apply its limits there itself)" \
    'in_c sh -c "mount | grep \" /sys/fs/cgroup/memory \" | grep -q \"(ro,\""'
 ok "the bridge runs as a service from the build tree and reaches the daemon" \
-   'unit cgdelegate-systemd-bridge.service "$(sed "s|^ExecStart=.*|ExecStart=/opt/cgdelegate/bridge/cgdelegate-systemd-bridge|; /^ConditionPathExists/d" $root/bridge/cgdelegate-systemd-bridge.service)" &&
-    in_c systemctl daemon-reload && in_c systemctl start cgdelegate-systemd-bridge.service &&
-    wait_for 10 "journal cgdelegate-systemd-bridge.service | grep -q \"connected to cgdelegated\"" ; journal cgdelegate-systemd-bridge.service | tail -5;
-    journal cgdelegate-systemd-bridge.service | grep -q "connected to cgdelegated"'
+   'start_bridge 10'
 ok "TasksMax=5: a unit that forks ten children at once ends with five tasks (4 of 10 forks)" \
    'unit tasks.service "$(printf "[Service]\nType=oneshot\nRemainAfterExit=yes\nTasksMax=5\nExecStart=/opt/cgdelegate/demo/cgd-demo-tool forks 10\n")" &&
     in_c systemctl daemon-reload && wait_for 5 "[ -e /run/systemd/system/tasks.service.d/50-cgdelegate.conf ] || in_c test -e /run/systemd/system/tasks.service.d/50-cgdelegate.conf" &&
@@ -123,4 +100,4 @@ ok "the daemon restarts: the bridge reconnects and the next set-property reaches
    'daemon_down && daemon_up "$DAEMON" && [ -S $t/run/containers/c/socket ] && in_c systemctl set-property --runtime sleeper.service MemoryMax=90M &&
     wait_for 8 "[ \"\$(v1 memory sleeper.service memory.limit_in_bytes)\" = 94371840 ]" && journal cgdelegate-systemd-bridge.service | tail -3 &&
     [ "$(journal cgdelegate-systemd-bridge.service | grep -c "connected to cgdelegated")" -ge 2 ]'
-[ "$failed" = 0 ]
+[ "$failed" = 0 ] || { [ -n "$P" ] && diagnose; false; }

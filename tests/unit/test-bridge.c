@@ -3,14 +3,20 @@
  * Unit tests of the bridge's two pure parts: bridge/settings.c (a unit's settings as systemd
  * reports them on the bus into cgroup v2 values, with systemd's precedence between old and new
  * names and its conversions) and bridge/dropin.c (the exec-wrapper drop-in: flags kept,
- * arguments quoted so that systemd reads them back unchanged, a wrapped command wrapped once).
+ * arguments quoted so that systemd reads them back unchanged, a wrapped command wrapped once),
+ * and bridge/unitscan.c (which unit files may have settings: the file, its drop-ins by name,
+ * '-' prefix, template and type, the bridge's own drop-in), on a unit tree in a temporary directory.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
 #include "dropin.h"
 #include "settings.h"
+#include "unitscan.h"
 
 #define INF UINT64_MAX
 
@@ -121,10 +127,94 @@ static void test_dropin(void **state) {
         command_done(&wrapped[0]);
 }
 
+static void test_unitscan_text(void **state) {
+        (void) state;
+        assert_true(unitscan_text_has_settings("[Service]\nExecStart=/bin/true\nTasksMax=5\n"));
+        assert_true(unitscan_text_has_settings("[Service]\n  MemoryMax = 1G"));
+        assert_true(unitscan_text_has_settings("#CPUQuota=20%\n")); /* conservative */
+        assert_true(unitscan_text_has_settings("[Slice]\nBlockIOWeight=10\n"));
+        assert_false(unitscan_text_has_settings("[Service]\nExecStart=/bin/echo TasksMax=5\n"));
+        assert_false(unitscan_text_has_settings("TasksMaxFoo=5\nMemoryAccounting=yes\nCPUQuotaX=1\n"));
+        assert_false(unitscan_text_has_settings(""));
+}
+
+/* test_write_file() with the parent directories made first. */
+static void write_unit_file(const char *path, const char *text) {
+        _cleanup_free_ char *dir = strdup(path);
+        assert_non_null(dir);
+        for (char *s = strchr(dir + 1, '/'); s; s = strchr(s + 1, '/')) {
+                *s = 0;
+                assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
+                *s = '/';
+        }
+        test_write_file(path, text);
+}
+
+static void test_unitscan_files(void **state) {
+        (void) state;
+        _cleanup_free_ char *root = test_tmpdir();
+        char path[4096];
+#define AT(p) (snprintf(path, sizeof path, "%s%s", root, p), path)
+        write_unit_file(AT("/usr/lib/systemd/system/plain.service"), "[Service]\nExecStart=/bin/true\n");
+        write_unit_file(AT("/usr/lib/systemd/system/own.service"), "[Service]\nMemoryMax=1G\n");
+        assert_false(unitscan_unit_may_have_settings(root, "plain.service", "/usr/lib/systemd/system/plain.service", "50-x.conf"));
+        assert_true(unitscan_unit_may_have_settings(root, "own.service", "/usr/lib/systemd/system/own.service", "50-x.conf"));
+        assert_false(unitscan_unit_may_have_settings(root, "gone.service", NULL, "50-x.conf"));
+
+        /* A drop-in for the unit, for a '-' prefix of it, for its template, for every service. */
+        write_unit_file(AT("/etc/systemd/system/a-b-c.service.d/10.conf"), "[Service]\nNice=1\n");
+        assert_false(unitscan_unit_may_have_settings(root, "a-b-c.service", NULL, "50-x.conf"));
+        write_unit_file(AT("/run/systemd/system.control/a-b-c.service.d/50-TasksMax.conf"), "[Service]\nTasksMax=9\n");
+        assert_true(unitscan_unit_may_have_settings(root, "a-b-c.service", NULL, "50-x.conf"));
+        write_unit_file(AT("/usr/lib/systemd/system/d-.service.d/x.conf"), "[Service]\nCPUWeight=5\n");
+        assert_true(unitscan_unit_may_have_settings(root, "d-e.service", NULL, "50-x.conf"));
+        assert_false(unitscan_unit_may_have_settings(root, "de.service", NULL, "50-x.conf"));
+        assert_false(unitscan_unit_may_have_settings(root, "d.service", NULL, "50-x.conf"));
+        write_unit_file(AT("/etc/systemd/system/t@.service.d/x.conf"), "[Service]\nIOWeight=5\n");
+        assert_true(unitscan_unit_may_have_settings(root, "t@1.service", NULL, "50-x.conf"));
+        assert_false(unitscan_unit_may_have_settings(root, "t.service", NULL, "50-x.conf"));
+        /* A file that is not a .conf is not a drop-in. */
+        write_unit_file(AT("/etc/systemd/system/f.service.d/x.conf.off"), "[Service]\nTasksMax=1\n");
+        assert_false(unitscan_unit_may_have_settings(root, "f.service", NULL, "50-x.conf"));
+        /* The bridge's own drop-in: loaded so that it can be removed. */
+        write_unit_file(AT("/run/systemd/system/f.service.d/50-x.conf"), "[Service]\nExecStart=\n");
+        assert_true(unitscan_unit_may_have_settings(root, "f.service", NULL, "50-x.conf"));
+        assert_false(unitscan_unit_may_have_settings(root, "plain.service", NULL, "50-x.conf"));
+        write_unit_file(AT("/etc/systemd/system/service.d/all.conf"), "[Service]\nMemoryHigh=1G\n");
+        assert_true(unitscan_unit_may_have_settings(root, "plain.service", NULL, "50-x.conf"));
+        assert_false(unitscan_unit_may_have_settings(root, "plain.socket", NULL, "50-x.conf"));
+        /* The directories read as systemd would: the first one with a name wins, masked units and
+         * templates are not units, only those that may have settings are listed. */
+        write_unit_file(AT("/etc/systemd/system/own.service"), "[Service]\nExecStart=/bin/true\n");
+        assert_int_equal(symlink("/dev/null", AT("/etc/systemd/system/masked.service")), 0);
+        write_unit_file(AT("/usr/lib/systemd/system/masked.service"), "[Service]\nTasksMax=1\n");
+        write_unit_file(AT("/usr/lib/systemd/system/tpl@.service"), "[Service]\nTasksMax=1\n");
+        write_unit_file(AT("/run/systemd/system/late.service"), "[Service]\nCPUQuota=5%\n");
+        _cleanup_strv_free_ char **names = NULL;
+        assert_int_equal(unitscan_services(root, "50-x.conf", &names), 0);
+        /* own.service's /etc file has no setting; plain.service now has service.d/all.conf. */
+        assert_true(strv_contains(names, "plain.service"));
+        assert_true(strv_contains(names, "late.service"));
+        assert_true(strv_contains(names, "own.service"));
+        assert_false(strv_contains(names, "masked.service"));
+        assert_false(strv_contains(names, "tpl@.service"));
+        unlink(AT("/etc/systemd/system/service.d/all.conf"));
+        strv_free(names);
+        names = NULL;
+        assert_int_equal(unitscan_services(root, "50-x.conf", &names), 0);
+        assert_false(strv_contains(names, "own.service")); /* /etc's file wins over /usr/lib's */
+        assert_false(strv_contains(names, "plain.service"));
+        assert_true(strv_contains(names, "late.service"));
+#undef AT
+        test_rm_rf(root);
+}
+
 static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_settings_table),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_dropin),
+        cmocka_unit_test(test_unitscan_text),
+        cmocka_unit_test(test_unitscan_files),
 };
 
 TEST_MAIN(tests, NULL, NULL)

@@ -19,12 +19,12 @@ case $suite in
 v2) tests=("$build"/tests/integration/test-cgtree "$build"/tests/integration/test-apply
            "$build"/tests/integration/test-proc "$build"/tests/integration/test-libcgdelegate
            "$repo"/tests/vm/test-v2.sh) ;;
-systemd) tests=("$repo"/tests/vm/test-systemd.sh) ;;
+systemd) tests=("$repo"/tests/vm/test-systemd.sh "$repo"/tests/vm/test-bridge-v2.sh) ;;
 *) echo "guest.sh: unknown suite '$suite'"; exit 2 ;;
 esac
 for t in "${tests[@]}"; do
         name=$(basename "$t")
-        timeout -k 5 "${CGD_VM_TEST_TIMEOUT:-300}" "$t" >"$results/$name.tap" 2>&1
+        timeout -k 5 "${CGD_VM_TEST_TIMEOUT:-480}" "$t" >"$results/$name.tap" 2>&1
         echo $? >"$results/$name.rc"
 done
 echo done >"$results/finished"

@@ -7,13 +7,14 @@
 # line per guest test program, with its output as comments when it fails (always with
 # CGD_TEST_VERBOSE=1). Skips, with the reason, where qemu, the kernel or busybox-static are
 # missing or the host is not x86-64; every step has a timeout, so a hung guest fails the lane.
-# A second boot runs the host's systemd as PID 1 (suite systemd, tests/vm/test-systemd.sh).
+# A second boot runs the host's systemd as PID 1 (suite systemd: tests/vm/test-systemd.sh, and
+# tests/vm/test-bridge-v2.sh, the bridge in a systemd-nspawn container inside the VM).
 # Usage: test-vm.sh [SUITE...] (default: v2 and systemd). Root.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 suites=("${@:-v2}")
 [ $# -gt 0 ] || suites=(v2 systemd)
-BOOT_TIMEOUT=${CGD_VM_TIMEOUT:-600} # seconds for one boot, boot to poweroff
+BOOT_TIMEOUT=${CGD_VM_TIMEOUT:-900} # seconds for one boot, boot to poweroff
 
 skip() {
         echo "1..0 # SKIP $*"
