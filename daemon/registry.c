@@ -151,6 +151,24 @@ static void container_free(Container *c) {
 }
 
 /* A container that ended: its groups go too if the daemon made them and they are empty. */
+/* The groups below the root of a container that ended are empty (its pid namespace is gone) and
+ * were made on its behalf: they go, in every hierarchy, whoever made the root, so that a runtime
+ * that removes only the root it made finds nothing in its way. */
+static void remove_groups_below_root(Container *c) {
+        for (int h = 0; h < (int) c->daemon->host->n_hierarchies; h++) {
+                _cleanup_strv_free_ char **children = NULL;
+                if (!(c->tree->hierarchies & CG_HMASK(h)) || cg_tree_children(c->tree, h, ".", false, &children) < 0)
+                        continue;
+                for (char **child = children; *child; child++) {
+                        CgFailure f = {};
+                        char buf[256];
+                        if (cg_tree_remove(c->tree, *child, CG_HMASK(h), true, &f) < 0)
+                                log_msg(LOG_WARNING, "container %s ended: cannot remove its group %s: %s", c->name, *child,
+                                        cg_failure_explain(&f, c->daemon->host, buf, sizeof buf));
+                }
+        }
+}
+
 static void container_ended(Container *c, const char *why) {
         if (c->job) { /* the worker is using the tree: end it when the job is done */
                 c->end_reason = why;
@@ -159,6 +177,7 @@ static void container_ended(Container *c, const char *why) {
         }
         log_msg(LOG_INFO, "container %s: %s; unregistering", c->name, why);
         audit_log(c->daemon, c, "Unregister", "/", why, 0, NULL);
+        remove_groups_below_root(c);
         if (!c->created_root || registry_unregister(c->daemon, c, true, NULL) < 0)
                 (void) registry_unregister(c->daemon, c, false, NULL);
 }
@@ -494,6 +513,12 @@ static int reload_one(Daemon *d, const char *file) {
                 /* Its group or its pid namespace is gone: the container ended while we were away. */
                 log_msg(LOG_INFO, "container %s ended while the daemon was stopped (%s); unregistering", name,
                         strerror(-k));
+                if (c->tree) {
+                        CgFailure failure = {};
+                        remove_groups_below_root(c);
+                        if (c->created_root)
+                                (void) cg_tree_destroy(c->tree, c->tree->hierarchies, true, &failure);
+                }
                 if (c->dir_fd >= 0)
                         (void) unlinkat(c->dir_fd, "socket", 0);
                 (void) unlinkat(d->containers_fd, name, AT_REMOVEDIR);
