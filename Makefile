@@ -18,7 +18,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototy
 CFLAGS   ?= -O2 -g
 # -fPIC everywhere: libcgdelegate.so takes lib/strv.o and lib/error.o as they are.
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -D_GNU_SOURCE -fno-strict-aliasing -fPIC \
-              -Ilib -Iclient -Iinclude -Ibridge -MMD -MP $(shell pkg-config --cflags $(PKGS)) -DCGD_VERSION='"$(VERSION)"' 
+              -Ilib -Iclient -Iinclude -Ibridge -Ioci-hook -MMD -MP $(shell pkg-config --cflags $(PKGS)) -DCGD_VERSION='"$(VERSION)"' 
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS    += -fsanitize=address,undefined
@@ -53,6 +53,10 @@ DEMO_BINS  := $(BUILD)/demo/cgd-libdemo $(BUILD)/demo/cgd-demo-tool
 BRIDGE_OBJS := $(BUILD)/bridge/bridge.o $(BUILD)/bridge/settings.o $(BUILD)/bridge/dropin.o $(BUILD)/bridge/unitscan.o
 BRIDGE      := $(BUILD)/bridge/cgdelegate-systemd-bridge $(BUILD)/bridge/cgdelegate-exec
 
+# The OCI hook: libcgdelegate linked in; json-c reads the state and config.json.
+HOOK_OBJS := $(BUILD)/oci-hook/ocistate.o $(BUILD)/oci-hook/hookconf.o $(BUILD)/oci-hook/inject.o
+HOOK      := $(BUILD)/oci-hook/cgdelegate-oci-hook
+
 DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON      := $(BUILD)/daemon/cgdelegated
@@ -60,7 +64,7 @@ DAEMON      := $(BUILD)/daemon/cgdelegated
 .SECONDARY:
 .PHONY: all deps deps-build check check-unit check-integration check-e2e check-vm check-asan demo install clean
 
-all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
+all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE) $(HOOK) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
 # Objects depend on the Makefile too: a change of flags (such as -fPIC) rebuilds them.
 $(BUILD)/%.o: %.c Makefile
@@ -113,6 +117,12 @@ $(BUILD)/bridge/cgdelegate-systemd-bridge: $(BRIDGE_OBJS) $(LIBCLIENT)
 $(BUILD)/bridge/cgdelegate-exec: $(BUILD)/bridge/cgdelegate-exec.o $(LIBCLIENT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd)
 
+$(BUILD)/oci-hook/%.o: ALL_CFLAGS += $(shell pkg-config --cflags json-c)
+$(HOOK): $(BUILD)/oci-hook/cgdelegate-oci-hook.o $(HOOK_OBJS) $(LIBCLIENT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd glib-2.0 json-c)
+$(BUILD)/tests/unit/test-ocihook: $(BUILD)/tests/unit/test-ocihook.o $(HOOK_OBJS) $(TEST_COMMON) $(LIBCLIENT) $(LIBCGD)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS) json-c)
+
 $(DAEMON): $(DAEMON_OBJS) $(LIBCGD)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(shell pkg-config --libs $(PKGS))
 
@@ -155,13 +165,16 @@ demo: deps-build
 	$(MAKE) all
 	demo/run.sh $(BUILD)
 
-install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE)
+install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE) $(HOOK)
 	install -Dm0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/cgdelegated
 	install -Dm0755 $(CTL) $(DESTDIR)$(PREFIX)/bin/cgdelegatectl
+	install -Dm0755 -t $(DESTDIR)$(PREFIX)/libexec/cgdelegate $(BRIDGE) $(HOOK)
+	install -Dm0644 oci-hook/cgdelegate.json $(DESTDIR)$(PREFIX)/share/containers/oci/hooks.d/cgdelegate.json
+	install -Dm0644 oci-hook/oci-hook.conf $(DESTDIR)$(PREFIX)/share/cgdelegate/oci-hook.conf
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/policies systemd-units/policies/*.conf
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/protocol protocol/*.xml
 
 clean:
 	rm -rf build build-asan
 
--include $(BRIDGE_OBJS:.o=.d) $(BUILD)/bridge/cgdelegate-exec.d $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)
+-include $(BRIDGE_OBJS:.o=.d) $(HOOK_OBJS:.o=.d) $(BUILD)/oci-hook/cgdelegate-oci-hook.d $(BUILD)/bridge/cgdelegate-exec.d $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)

@@ -3,16 +3,17 @@
 # Installs the Debian 12 packages cgdelegate needs to build and test, when any is missing. The
 # VM lane needs qemu, Debian's kernel (its image in /boot and modules, nothing is booted on the
 # host), a static busybox and, for the boot with systemd as PID 1, dbus; the e2e lane needs
-# systemd-nspawn.
+# systemd-nspawn and runc (whose container's root is the same static busybox); the protocol
+# guide's examples need python3-dbus.
 # Needs root only when something is missing; says what it would install otherwise.
 # Usage: install-deps.sh [build] -- "build" is what `make` and `make demo` need, without the
 # test lanes' packages (qemu and the kernel are the largest by far).
 set -eu
 pkgs=(gcc make pkg-config libc6-dev perl
-      libsystemd-dev libcap-ng-dev libglib2.0-dev
+      libsystemd-dev libcap-ng-dev libglib2.0-dev libjson-c-dev
       libcmocka-dev systemd util-linux procps python3 jq libglib2.0-bin)
 [ "${1:-}" = build ] ||
-        pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static cpio dbus systemd-container)
+        pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static cpio dbus systemd-container runc python3-dbus)
 missing=()
 for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
