@@ -124,7 +124,7 @@ $(BUILD)/tests/unit/test-ocihook: $(BUILD)/tests/unit/test-ocihook.o $(HOOK_OBJS
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS) json-c)
 
 $(DAEMON): $(DAEMON_OBJS) $(LIBCGD)
-	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(shell pkg-config --libs $(PKGS))
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(shell pkg-config --libs $(PKGS) libcap-ng)
 
 $(BUILD)/demo/cgd-demo-tool: $(BUILD)/demo/demo-tool.o
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -171,6 +171,8 @@ install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL)
 	install -Dm0755 -t $(DESTDIR)$(PREFIX)/libexec/cgdelegate $(BRIDGE) $(HOOK)
 	install -Dm0644 oci-hook/cgdelegate.json $(DESTDIR)$(PREFIX)/share/containers/oci/hooks.d/cgdelegate.json
 	install -Dm0644 oci-hook/oci-hook.conf $(DESTDIR)$(PREFIX)/share/cgdelegate/oci-hook.conf
+	install -Dm0644 -t $(DESTDIR)$(PREFIX)/lib/systemd/system systemd-units/cgdelegated.service systemd-units/cgdelegated.socket
+	install -Dm0644 systemd-units/cgdelegate.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/cgdelegate.conf
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/policies systemd-units/policies/*.conf
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/protocol protocol/*.xml
 

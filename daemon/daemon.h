@@ -124,6 +124,9 @@ struct Daemon {
         Budget budget;
         Stats stats;
         int runtime_fd, containers_fd, state_fd;
+        bool handover;              /* re-executing or stopping: not accepting, draining */
+        bool handover_exit;         /* stopping, not re-executing */
+        uint64_t handover_deadline; /* CLOCK_MONOTONIC usec: then open connections are closed */
         bool foreground;
 };
 
@@ -131,6 +134,30 @@ struct Daemon {
 int server_init(Daemon *d);
 void server_done(Daemon *d);
 int server_listen(Daemon *d, Listener *l, int dir_fd, const char *name, uid_t uid, gid_t gid, mode_t mode);
+/* server.c: handovers (handover.c) */
+void server_accept_pause(Daemon *d);
+void server_accept_resume(Daemon *d);
+void server_close_all(Daemon *d);
+size_t server_n_conns(Daemon *d);
+
+/* handover.c: listening sockets that outlive the process (systemd's fd store, or a re-exec on
+ * SIGUSR2 without systemd). handover_init() takes the fds passed in (before anything else). */
+void handover_init(int argc, char *argv[]);
+int handover_take_admin(void);
+int handover_take_container(const char *container);
+void handover_close_unclaimed(void);
+void handover_store(const Container *c);
+void handover_unstore(const Container *c);
+/* Stops accepting, lets open connections finish, then re-executes (or, with exit, ends the
+ * event loop). */
+int handover_begin(Daemon *d, bool exit);
+
+/* caps.c: keeps only the capabilities the daemon needs after setup (before any thread), clears
+ * the ambient set, sets no_new_privs. */
+int caps_drop(void);
+
+/* A listening socket made elsewhere (socket activation): made non-blocking and watched. */
+int server_adopt(Daemon *d, Listener *l, int fd);
 void server_unlisten(Daemon *d, Listener *l);
 void server_close_container_conns(Daemon *d, Container *c);
 int server_emit_audit(Daemon *d, const char *container, const char *op, const char *path, const char *detail,

@@ -131,6 +131,12 @@ static int setup_dirs(Daemon *d) {
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Daemon *d = userdata;
+        if (si->ssi_signo == SIGUSR2) {
+                int r = handover_begin(d, false);
+                if (r < 0)
+                        log_msg(LOG_ERR, "cannot re-execute: %s", strerror(-r));
+                return 0;
+        }
         if (si->ssi_signo == SIGHUP) {
                 _cleanup_free_ char *err = NULL;
                 if (policies_load(d, &err) < 0)
@@ -141,7 +147,10 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         }
         log_msg(LOG_INFO, "stopping on %s", strsignal((int) si->ssi_signo));
         (void) sd_notify(false, "STOPPING=1");
-        return sd_event_exit(sd_event_source_get_event(s), 0);
+        /* A second signal does not wait for the drain. */
+        if (d->handover_exit || handover_begin(d, true) < 0)
+                return sd_event_exit(sd_event_source_get_event(s), 0);
+        return 0;
 }
 
 static int on_alive_check(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -156,6 +165,7 @@ static int setup_event(Daemon *d) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGUSR2);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
         int r = sd_event_default(&d->event);
@@ -165,6 +175,8 @@ static int setup_event(Daemon *d) {
                 r = sd_event_add_signal(d->event, NULL, SIGINT, on_signal, d);
         if (r >= 0)
                 r = sd_event_add_signal(d->event, NULL, SIGHUP, on_signal, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, NULL, SIGUSR2, on_signal, d);
         if (r >= 0)
                 r = sd_event_add_time_relative(d->event, NULL, CLOCK_MONOTONIC, ALIVE_CHECK_USEC, 100000,
                                                on_alive_check, d);
@@ -183,6 +195,10 @@ static int setup(Daemon *d) {
         r = setup_dirs(d);
         if (r >= 0)
                 r = setup_event(d);
+        /* From here on, only the capabilities caps.c names: before the worker thread exists,
+         * since capabilities are per thread. */
+        if (r >= 0)
+                r = caps_drop();
         if (r >= 0)
                 r = server_init(d);
         if (r >= 0)
@@ -190,8 +206,18 @@ static int setup(Daemon *d) {
         if (r < 0)
                 return r;
         (void) registry_load_all(d);
-        /* The admin socket last: once it answers, every registration is back. */
+        /* The admin socket last: once it answers, every registration is back. Under socket
+         * activation (cgdelegated.socket) systemd holds it, and clients wait in its backlog. */
         d->admin = (Listener) { .kind = WATCH_LISTENER, .type = LISTENER_ADMIN, .fd = -EBADF };
+        int fd = handover_take_admin();
+        handover_close_unclaimed(); /* sockets of containers no longer registered */
+        if (fd >= 0) {
+                r = server_adopt(d, &d->admin, fd);
+                if (r < 0)
+                        return log_errno(r, "cannot take the handed-over admin socket: %s", strerror(-r));
+                log_msg(LOG_INFO, "admin socket handed over (socket activation or re-execution)");
+                return 0;
+        }
         r = server_listen(d, &d->admin, d->runtime_fd, "admin.socket", 0, 0, 0600);
         if (r < 0)
                 return log_errno(r, "cannot bind %s/admin.socket: %s", d->runtime_dir, strerror(-r));
@@ -246,5 +272,6 @@ int main(int argc, char *argv[]) {
         int r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
+        handover_init(argc, argv);
         return run() < 0 ? 1 : 0;
 }

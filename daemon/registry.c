@@ -243,7 +243,17 @@ static int open_socket_dir(Daemon *d, Container *c) {
         if (c->dir_fd < 0 || fchmod(c->dir_fd, 0755) < 0) /* the daemon's umask is 0077 */
                 return -errno;
         c->listener = (Listener) { .kind = WATCH_LISTENER, .type = LISTENER_CONTAINER, .fd = -EBADF, .container = c };
-        return server_listen(d, &c->listener, c->dir_fd, "socket", c->socket_uid, c->socket_gid, 0600);
+        /* Handed over by the previous process (handover.c): the same socket, still at its path,
+         * so that clients that connected meanwhile are answered. */
+        int fd = handover_take_container(c->name);
+        if (fd >= 0 && faccessat(c->dir_fd, "socket", F_OK, AT_SYMLINK_NOFOLLOW) == 0 && server_adopt(d, &c->listener, fd) >= 0)
+                return 0;
+        if (fd >= 0)
+                (void) close(fd);
+        int r = server_listen(d, &c->listener, c->dir_fd, "socket", c->socket_uid, c->socket_gid, 0600);
+        if (r >= 0)
+                handover_store(c);
+        return r;
 }
 
 static Container *container_new(Daemon *d, const char *name, const char *cgroup, const char *policy) {
@@ -409,6 +419,7 @@ int registry_unregister(Daemon *d, Container *c, bool remove_cgroup, CgdRefusal 
                 }
         }
         g_hash_table_steal(d->containers, c->name);
+        handover_unstore(c);
         budget_return_groups(&d->budget, c->groups);
         if (c->dir_fd >= 0)
                 (void) unlinkat(c->dir_fd, "socket", 0);

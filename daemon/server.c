@@ -440,7 +440,58 @@ void server_close_container_conns(Daemon *d, Container *ct) {
         }
 }
 
+/* Every live connection ends now (a handover past its deadline; long-lived clients reconnect). */
+void server_close_all(Daemon *d) {
+        for (Conn *c = d->conns; c; c = c->next)
+                conn_kill(c);
+}
+
+size_t server_n_conns(Daemon *d) {
+        size_t n = 0;
+        for (Conn *c = d->conns; c; c = c->next)
+                n += !c->dead;
+        return n;
+}
+
 /* ---- listening sockets ---- */
+
+/* Not accepting leaves new connections in the sockets' backlogs, to be answered later. */
+static void listeners_ctl(Daemon *d, int op) {
+        GHashTableIter it;
+        gpointer v;
+        Listener *ls[] = { &d->admin };
+        for (size_t i = 0; i < ELEMENTSOF(ls); i++) {
+                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ls[i] };
+                if (ls[i]->fd >= 0)
+                        (void) epoll_ctl(d->epoll_fd, op, ls[i]->fd, &ev);
+        }
+        g_hash_table_iter_init(&it, d->containers);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Listener *l = &((Container *) v)->listener;
+                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+                if (l->fd >= 0)
+                        (void) epoll_ctl(d->epoll_fd, op, l->fd, &ev);
+        }
+}
+
+void server_accept_pause(Daemon *d) {
+        listeners_ctl(d, EPOLL_CTL_DEL);
+}
+
+void server_accept_resume(Daemon *d) {
+        listeners_ctl(d, EPOLL_CTL_ADD);
+}
+
+int server_adopt(Daemon *d, Listener *l, int fd) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+            epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                return -errno;
+        l->kind = WATCH_LISTENER;
+        l->fd = fd;
+        return 0;
+}
 
 int server_listen(Daemon *d, Listener *l, int dir_fd, const char *name, uid_t uid, gid_t gid, mode_t mode) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -453,19 +504,15 @@ int server_listen(Daemon *d, Listener *l, int dir_fd, const char *name, uid_t ui
                 return -errno;
         (void) unlinkat(dir_fd, name, 0);
         int r = 0;
+        /* The mode before the owner: once it is the container's, root would need CAP_FOWNER. */
         if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, SOMAXCONN) < 0 ||
-            fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(dir_fd, name, mode, 0) < 0)
+            fchmodat(dir_fd, name, mode, 0) < 0 || fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
                 r = -errno;
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
-        if (r >= 0 && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-                r = -errno;
-        if (r < 0) {
+        if (r >= 0)
+                r = server_adopt(d, l, fd);
+        if (r < 0)
                 safe_close(fd);
-                return r;
-        }
-        l->kind = WATCH_LISTENER;
-        l->fd = fd;
-        return 0;
+        return r;
 }
 
 void server_unlisten(Daemon *d, Listener *l) {

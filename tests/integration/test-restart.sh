@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Restarts under load, without systemd: SIGUSR2 makes the daemon re-execute itself in place,
+# handing its listening sockets to the new process (daemon/handover.c). While three clients
+# call it in loops (the admin socket, a container's socket, and create/remove of a group), it
+# re-executes three times: no call fails (no refused connection), the pid stays, the admin and
+# container sockets are the same sockets (inode), and the registration stays. A long-lived idle
+# connection is closed after the drain time and its client can connect again. Root; TAP.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$root/tests/common/tap.sh"
+DAEMON=${CGD_DAEMON:-$root/build/daemon/cgdelegated}
+CTL=${CGD_CTL:-$root/build/client/cgdelegatectl}
+
+[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+mem=$(awk -F: '$2 == "memory" || ($1 == "0" && $2 == "") { print $3; exit }' /proc/self/cgroup)
+G="${mem%/}/cgd-restart-$$"
+scratch restart "$G"
+idle=''
+before_cleanup() { [ -n "$idle" ] && kill "$idle" 2>/dev/null; "$CTL" --socket "$t/run/admin.socket" unregister r1 --remove-cgroup >/dev/null 2>&1; }
+
+daemon_up "$DAEMON" || { echo "Bail out! the daemon did not start: $(tail -n 3 $t/daemon.log)"; exit 1; }
+admin="$CTL --socket $t/run/admin.socket"
+box="$CTL --socket $t/run/containers/r1/socket"
+$admin register r1 --cgroup "$G/r1" --create >/dev/null || { echo "Bail out! cannot register r1"; exit 1; }
+call() { busctl --timeout=20 --address="unix:path=$1" call org.cgdelegate /org/cgdelegate "org.cgdelegate.$2" "${@:3}"; }
+# loop NAME SECONDS CMD: CMD again and again; "N calls, F failed" in $t/NAME, failures' output in $t/NAME.err
+loop() {
+        local end=$((SECONDS + $2)) n=0 bad=0
+        while [ $SECONDS -lt $end ]; do
+                n=$((n + 1))
+                eval "$3" >/dev/null 2>>"$t/$1.err" || bad=$((bad + 1))
+        done
+        echo "$n calls, $bad failed" >"$t/$1"
+}
+
+echo "1..5"
+ok "a long-lived connection is open on the admin socket (a client that waits for the daemon to speak)" \
+   '/usr/bin/python3 -c "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b\"\\0AUTH EXTERNAL 30\\r\\n\"); s.recv(100); s.recv(100)" \
+        $t/run/admin.socket & idle=$!; sleep 0.5; kill -0 $idle'
+ino_admin=$(stat -c %i "$t/run/admin.socket") ino_box=$(stat -c %i "$t/run/containers/r1/socket") pid=$daemon
+ok "three re-executions (SIGUSR2) while three clients call in loops: no call fails" \
+   'loop admin 7 "call $t/run/admin.socket Manager1 ListContainers" & a=$!
+    loop box 7 "call $t/run/containers/r1/socket Container1 ListGroups sb / true" & b=$!
+    loop churn 7 "$box create /x && $box remove /x" & c=$!
+    for i in 1 2 3; do sleep 1; kill -USR2 $daemon; wait_for 5 "[ \$(grep -c \"cgdelegated: ready:\" $t/daemon.log) -gt $i ]"; done; wait $a $b $c; cat $t/admin $t/box $t/churn; cat $t/*.err 2>/dev/null | sort | uniq -c | head;
+    [ "$(grep -c "re-executing with" $t/daemon.log)" = 3 ] && grep -q ", 0 failed" $t/admin && grep -q ", 0 failed" $t/box &&
+    grep -q ", 0 failed" $t/churn && [ "$(cut -d" " -f1 $t/admin)" -ge 20 ]'
+ok "the same process, the same admin and container sockets (inodes), r1 still registered" \
+   'kill -0 $pid && [ "$daemon" = "$pid" ] && [ "$(stat -c %i $t/run/admin.socket)" = "$ino_admin" ] &&
+    [ "$(stat -c %i $t/run/containers/r1/socket)" = "$ino_box" ] && $admin --no-legend list | grep -q "^r1 " && $box tree'
+ok "the idle connection was closed after the drain time, and its client can connect again" \
+   'wait_for 5 "! kill -0 $idle 2>/dev/null"; idle=""; grep "closing the .* connections that are still open" $t/daemon.log | head -1 &&
+    call $t/run/admin.socket Manager1 ListContainers'
+ok "the new process keeps its capabilities dropped and serves requests that change things" \
+   '[ "$(awk "/^CapBnd:/ { print \$2 }" /proc/$daemon/status)" = 0000000000880023 ] && $box create /after && $box remove /after'
+[ "$failed" = 0 ]
