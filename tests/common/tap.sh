@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # Shared by the shell tests (tests/integration/test-ctl.sh, tests/e2e/, tests/vm/): TAP lines,
-# the daemon under test and the removal of a scratch cgroup tree. The caller sets $t (a scratch
-# directory) before using them.
+# the daemon under test and the removal of a scratch cgroup tree. The caller sets $root (the
+# source tree) before sourcing it, and $t (a scratch directory) before using them.
 
 n=0 failed=0 daemon=''
+# The programs under test: the build tree next to the sources ($root, set by the caller), or
+# what the Makefile or the VM lane names.
+build=${CGD_BUILD:-$root/build}
+DAEMON=${CGD_DAEMON:-$build/daemon/cgdelegated}
+CTL=${CGD_CTL:-$build/client/cgdelegatectl}
 
 # ok DESCRIPTION CMD: one TAP test; CMD is eval'ed in this shell with its output in $t/out,
 # shown as comments when it fails (always with CGD_TEST_VERBOSE=1).

@@ -13,9 +13,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/tests/common/tap.sh"
-build=${CGD_BUILD:-$root/build}
-DAEMON=${CGD_DAEMON:-$build/daemon/cgdelegated}
-CTL=${CGD_CTL:-$build/client/cgdelegatectl}
 
 if [ "$(id -u)" != 0 ] || ! command -v systemd-nspawn >/dev/null || [ ! -x "$build/bridge/cgdelegate-systemd-bridge" ]; then
         echo "1..0 # SKIP needs root, systemd-nspawn (package systemd-container) and a built tree"

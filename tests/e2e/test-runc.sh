@@ -13,9 +13,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/tests/common/tap.sh"
-build=${CGD_BUILD:-$root/build}
-DAEMON=${CGD_DAEMON:-$build/daemon/cgdelegated}
-CTL=${CGD_CTL:-$build/client/cgdelegatectl}
 HOOK=$build/oci-hook/cgdelegate-oci-hook
 
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v busybox >/dev/null || [ ! -x "$HOOK" ]; then

@@ -11,8 +11,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/tests/common/tap.sh"
-DAEMON=${CGD_DAEMON:-$root/build/daemon/cgdelegated}
-CTL=${CGD_CTL:-$root/build/client/cgdelegatectl}
 
 if [ "$(id -u)" != 0 ] || [ ! -x "$DAEMON" ] || [ ! -x "$CTL" ] || ! command -v jq >/dev/null || ! command -v unshare >/dev/null; then
         echo "1..0 # SKIP needs root, jq, unshare, $DAEMON and $CTL"

@@ -9,7 +9,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/tests/common/tap.sh"
-DAEMON=${CGD_DAEMON:-$root/build/daemon/cgdelegated}
 DOC=$root/docs/protocol.md
 PY=/usr/bin/python3 # Debian's, with python3-dbus (a python3 earlier in PATH may lack it)
 

@@ -12,8 +12,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/tests/common/tap.sh"
-DAEMON=${CGD_DAEMON:-$root/build/daemon/cgdelegated}
-CTL=${CGD_CTL:-$root/build/client/cgdelegatectl}
 UNIT=$root/systemd-units/cgdelegated.service
 
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }

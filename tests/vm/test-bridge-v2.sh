@@ -14,9 +14,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/tests/common/tap.sh"
 . "$root/tests/common/nspawn.sh"
-build=${CGD_BUILD:-$root/build}
-DAEMON=${CGD_DAEMON:-$build/daemon/cgdelegated}
-CTL=${CGD_CTL:-$build/client/cgdelegatectl}
 CG=/sys/fs/cgroup
 
 if [ "$(id -u)" != 0 ] || [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ] || [ ! -e $CG/cgroup.controllers ] ||

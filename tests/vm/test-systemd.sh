@@ -10,8 +10,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/tests/common/tap.sh"
-DAEMON=${CGD_DAEMON:-$root/build/daemon/cgdelegated}
-CTL=${CGD_CTL:-$root/build/client/cgdelegatectl}
 CG=/sys/fs/cgroup
 
 if [ "$(id -u)" != 0 ] || [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ] || [ ! -e $CG/cgroup.controllers ] ||

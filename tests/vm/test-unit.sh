@@ -11,8 +11,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/tests/common/tap.sh"
-build=${CGD_BUILD:-$root/build}
-CTL=${CGD_CTL:-$build/client/cgdelegatectl}
 CG=/sys/fs/cgroup
 RUN=/run/cgdelegate
 

@@ -12,8 +12,6 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/tests/common/tap.sh"
-DAEMON=${CGD_DAEMON:-$root/build/daemon/cgdelegated}
-CTL=${CGD_CTL:-$root/build/client/cgdelegatectl}
 TOOL=$root/build/demo/cgd-demo-tool
 CG=/sys/fs/cgroup
 
