@@ -175,6 +175,10 @@ install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL)
 	install -Dm0644 systemd-units/cgdelegate.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/cgdelegate.conf
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/policies systemd-units/policies/*.conf
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/protocol protocol/*.xml
+	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/man/man1 man/*.1
+	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/man/man5 man/*.5
+	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/man/man8 man/*.8
+	install -Dm0644 completion/cgdelegatectl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/cgdelegatectl
 
 clean:
 	rm -rf build build-asan

@@ -11,7 +11,7 @@
 set -eu
 pkgs=(gcc make pkg-config libc6-dev perl
       libsystemd-dev libcap-ng-dev libglib2.0-dev libjson-c-dev
-      libcmocka-dev systemd util-linux procps python3 jq libglib2.0-bin)
+      libcmocka-dev systemd util-linux procps python3 jq libglib2.0-bin man-db groff-base)
 [ "${1:-}" = build ] ||
         pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static cpio dbus systemd-container runc python3-dbus)
 missing=()
