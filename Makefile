@@ -167,6 +167,12 @@ demo: deps-build
 
 install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE) $(HOOK)
 	install -Dm0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/cgdelegated
+	install -Dm0755 $(SHLIB) $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB))
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/libcgdelegate.so.$(SOVERSION)
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/libcgdelegate.so
+	install -Dm0644 $(LIBCLIENT) $(DESTDIR)$(LIBDIR)/libcgdelegate.a
+	install -Dm0644 $(BUILD)/cgdelegate.pc $(DESTDIR)$(LIBDIR)/pkgconfig/cgdelegate.pc
+	install -Dm0644 include/cgdelegate.h $(DESTDIR)$(PREFIX)/include/cgdelegate.h
 	install -Dm0755 $(CTL) $(DESTDIR)$(PREFIX)/bin/cgdelegatectl
 	install -Dm0755 -t $(DESTDIR)$(PREFIX)/libexec/cgdelegate $(BRIDGE) $(HOOK)
 	install -Dm0644 oci-hook/cgdelegate.json $(DESTDIR)$(PREFIX)/share/containers/oci/hooks.d/cgdelegate.json

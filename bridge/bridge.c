@@ -433,7 +433,7 @@ static void sync_unit(Bridge *b, const char *name, const char *object, const cha
         /* Units with settings of their own get the exec wrapper; a scope has no commands. */
         if (own && endswith(name, ".service")) {
                 _cleanup_free_ char *text = NULL;
-                if (dropin_render(b->exec_path, t->group, u.exec, ELEMENTSOF(u.exec), &text) >= 0)
+                if (dropin_render(b->exec_path, b->socket, t->group, u.exec, ELEMENTSOF(u.exec), &text) >= 0)
                         dropin_update(b, t, text);
         } else if (t->dropin)
                 dropin_update(b, t, NULL);
@@ -657,7 +657,12 @@ static int parse_argv(int argc, char **argv, Bridge *b) {
                 case 'h':
                         printf("Usage: cgdelegate-systemd-bridge [--socket PATH] [--verbose]\n\n"
                                "Applies the resource settings of this container's systemd units through\n"
-                               "cgdelegated (default socket " CGD_CONTAINER_SOCKET ").\n");
+                               "cgdelegated.\n\n"
+                               "  --socket PATH  the daemon's socket (default " CGD_CONTAINER_SOCKET "),\n"
+                               "                 also given to cgdelegate-exec in the units' drop-ins\n"
+                               "  -v --verbose   say more (connection attempts)\n"
+                               "  -h --help      this text\n"
+                               "     --version  the version\n");
                         return 0;
                 case 'V':
                         printf("cgdelegate-systemd-bridge " CGD_VERSION "\n");

@@ -42,8 +42,12 @@ static int join(const char *group) {
 }
 
 int main(int argc, char *argv[]) {
+        if (argc == 2 && strcmp(argv[1], "--version") == 0) { /* a group is a path: never "--version" */
+                printf("cgdelegate-exec %s\n", CGD_VERSION);
+                return 0;
+        }
         if (argc < 5 || strcmp(argv[2], "--") != 0) {
-                fprintf(stderr, "usage: cgdelegate-exec GROUP -- PATH ARGV0 [ARG...]\n");
+                fprintf(stderr, "usage: cgdelegate-exec GROUP -- PATH ARGV0 [ARG...] | --version\n");
                 return 2;
         }
         int r = join(argv[1]);

@@ -69,7 +69,8 @@ static void put_command(FILE *f, const char *setting, const char *exec_path, con
         fputc('\n', f);
 }
 
-int dropin_render(const char *exec_path, const char *group, const ExecList *lists, size_t n_lists, char **ret) {
+int dropin_render(const char *exec_path, const char *socket, const char *group, const ExecList *lists, size_t n_lists,
+                  char **ret) {
         char *text = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&text, &size);
@@ -78,6 +79,17 @@ int dropin_render(const char *exec_path, const char *group, const ExecList *list
         fprintf(f, "# Written by cgdelegate-systemd-bridge: the unit's processes join %s in cgdelegated's\n"
                    "# groups before they run. Removed when the unit has no resource settings.\n[Service]\n",
                 group);
+        if (socket) {
+                _cleanup_free_ char *assignment = NULL;
+                if (asprintf(&assignment, "CGDELEGATE_SOCKET=%s", socket) < 0) {
+                        fclose(f);
+                        free(text);
+                        return -ENOMEM;
+                }
+                fputs("Environment=", f);
+                put_quoted(f, assignment);
+                fputc('\n', f);
+        }
         for (size_t i = 0; i < n_lists; i++) {
                 if (lists[i].n == 0)
                         continue;

@@ -24,5 +24,7 @@ typedef struct ExecList {
 void exec_list_done(ExecList *l);
 
 /* The text of the drop-in for the commands in lists (n_lists of them), wrapped by exec_path
- * into group. A command already wrapped (after a daemon-reload) is wrapped once only. */
-int dropin_render(const char *exec_path, const char *group, const ExecList *lists, size_t n_lists, char **ret);
+ * into group. A command already wrapped (after a daemon-reload) is wrapped once only. socket
+ * (NULL: the default) is passed to the wrapper as CGDELEGATE_SOCKET. */
+int dropin_render(const char *exec_path, const char *socket, const char *group, const ExecList *lists, size_t n_lists,
+                  char **ret);

@@ -30,7 +30,7 @@ static void help(void) {
                "Owns the cgroup tree and serves one socket per registered container.\n\n"
                "  -h --help                 Show this help\n"
                "     --version              Show the version\n"
-               "     --foreground           Stay in the foreground (logs to stderr without a journal)\n"
+               "     --foreground           Accepted; the daemon never forks (logs: journal, else stderr)\n"
                "     --cgroup-root DIR      Where the cgroup file systems are mounted (/sys/fs/cgroup)\n"
                "     --runtime-dir DIR      Sockets (/run/cgdelegate)\n"
                "     --state-dir DIR        Registrations (RUNTIME_DIR/state)\n"

@@ -201,13 +201,15 @@ static void help(void) {
                "  poststop                 unregister it\n\n"
                "Options:\n"
                "  --config FILE  the hook's configuration (default %s)\n"
-               "  --help         this text\n",
+               "  --help         this text\n"
+               "  --version      the version\n",
                HOOK_CONFIG_PATH);
 }
 
 static int parse_argv(int argc, char *argv[], const char **ret_stage) {
         static const struct option options[] = { { "config", required_argument, NULL, 'c' },
                                                   { "help", no_argument, NULL, 'h' },
+                                                  { "version", no_argument, NULL, 'V' },
                                                   {} };
         int ch;
         while ((ch = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
@@ -217,6 +219,9 @@ static int parse_argv(int argc, char *argv[], const char **ret_stage) {
                         break;
                 case 'h':
                         help();
+                        return 0;
+                case 'V':
+                        printf("cgdelegate-oci-hook %s\n", CGD_VERSION);
                         return 0;
                 default:
                         return -EINVAL;

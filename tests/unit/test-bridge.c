@@ -106,7 +106,8 @@ static void test_dropin(void **state) {
         };
         ExecList lists[] = { { "ExecStartPre", NULL, 0 }, { "ExecStart", start, 1 } };
         _cleanup_free_ char *text = NULL;
-        assert_int_equal(dropin_render("/opt/x/cgdelegate-exec", "/system.slice/a.service", lists, 2, &text), 0);
+        assert_int_equal(dropin_render("/opt/x/cgdelegate-exec", NULL, "/system.slice/a.service", lists, 2, &text), 0);
+        assert_null(strstr(text, "Environment="));
         assert_non_null(strstr(text, "[Service]\nExecStart=\n"));
         assert_null(strstr(text, "ExecStartPre=")); /* none: not cleared */
         assert_non_null(strstr(text, "ExecStart=-+\"/opt/x/cgdelegate-exec\" \"/system.slice/a.service\" -- \"/bin/sh\" \"sh\" "
@@ -121,7 +122,9 @@ static void test_dropin(void **state) {
         };
         ExecList again[] = { { "ExecStart", wrapped, 1 } };
         _cleanup_free_ char *text2 = NULL;
-        assert_int_equal(dropin_render("/opt/x/cgdelegate-exec", "/system.slice/a.service", again, 1, &text2), 0);
+        assert_int_equal(dropin_render("/opt/x/cgdelegate-exec", "/run/x y/socket", "/system.slice/a.service", again, 1, &text2), 0);
+        /* --socket reaches the wrapper, quoted like the commands. */
+        assert_non_null(strstr(text2, "[Service]\nEnvironment=\"CGDELEGATE_SOCKET=/run/x y/socket\"\n"));
         assert_non_null(strstr(text2, "ExecStart=\"/opt/x/cgdelegate-exec\" \"/system.slice/a.service\" -- \"/bin/true\" \"true\"\n"));
         command_done(&start[0]);
         command_done(&wrapped[0]);
