@@ -39,6 +39,7 @@ SOVERSION   := 0
 SHLIB       := $(BUILD)/libcgdelegate.so.$(SOVERSION).$(VERSION)
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
 LIBDIR      ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
@@ -62,7 +63,7 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON      := $(BUILD)/daemon/cgdelegated
 
 .SECONDARY:
-.PHONY: all deps deps-build check check-unit check-integration check-e2e check-vm check-asan demo install clean
+.PHONY: all deps deps-build check check-unit check-integration check-e2e check-vm check-asan check-deb deb demo install clean
 
 all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE) $(HOOK) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
@@ -140,7 +141,7 @@ deps-build:
 
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-integration check-e2e check-vm
+	$(MAKE) check-unit check-integration check-e2e check-deb check-vm
 	$(MAKE) check-asan
 
 check-unit: $(UNIT_BINS) $(SHLIB)
@@ -161,6 +162,18 @@ check-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 all
 	$(MAKE) BUILD=build-asan SANITIZE=1 check-unit check-integration
 
+# The Debian packages (debian/): cgdelegate, libcgdelegate0, libcgdelegate-dev in build-deb/deb/.
+deb:
+	@tools/install-deps.sh deb
+	dpkg-checkbuilddeps
+	debian/rules clean
+	debian/rules binary
+	@ls build-deb/deb/*.deb
+
+# Builds the packages, checks them with lintian, installs them with apt-get, uses them, purges them.
+check-deb:
+	tests/run-tap tests/deb/test-deb.sh
+
 demo: deps-build
 	$(MAKE) all
 	demo/run.sh $(BUILD)
@@ -177,7 +190,7 @@ install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL)
 	install -Dm0755 -t $(DESTDIR)$(PREFIX)/libexec/cgdelegate $(BRIDGE) $(HOOK)
 	install -Dm0644 oci-hook/cgdelegate.json $(DESTDIR)$(PREFIX)/share/containers/oci/hooks.d/cgdelegate.json
 	install -Dm0644 oci-hook/oci-hook.conf $(DESTDIR)$(PREFIX)/share/cgdelegate/oci-hook.conf
-	install -Dm0644 -t $(DESTDIR)$(PREFIX)/lib/systemd/system systemd-units/cgdelegated.service systemd-units/cgdelegated.socket
+	install -Dm0644 -t $(DESTDIR)$(SYSTEMDUNITDIR) systemd-units/cgdelegated.service systemd-units/cgdelegated.socket
 	install -Dm0644 systemd-units/cgdelegate.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/cgdelegate.conf
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/policies systemd-units/policies/*.conf
 	install -Dm0644 -t $(DESTDIR)$(PREFIX)/share/cgdelegate/protocol protocol/*.xml
@@ -187,6 +200,6 @@ install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL)
 	install -Dm0644 completion/cgdelegatectl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/cgdelegatectl
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-deb
 
 -include $(BRIDGE_OBJS:.o=.d) $(HOOK_OBJS:.o=.d) $(BUILD)/oci-hook/cgdelegate-oci-hook.d $(BUILD)/bridge/cgdelegate-exec.d $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)

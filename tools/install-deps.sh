@@ -6,14 +6,18 @@
 # systemd-nspawn and runc (whose container's root is the same static busybox); the protocol
 # guide's examples need python3-dbus.
 # Needs root only when something is missing; says what it would install otherwise.
-# Usage: install-deps.sh [build] -- "build" is what `make` and `make demo` need, without the
-# test lanes' packages (qemu and the kernel are the largest by far).
+# Usage: install-deps.sh [build|deb] -- "build" is what `make` and `make demo` need, without the
+# test lanes' packages (qemu and the kernel are the largest by far); "deb" adds what `make deb`
+# needs (debhelper, lintian).
 set -eu
 pkgs=(gcc make pkg-config libc6-dev perl
       libsystemd-dev libcap-ng-dev libglib2.0-dev libjson-c-dev
       libcmocka-dev systemd util-linux procps python3 jq libglib2.0-bin man-db groff-base)
-[ "${1:-}" = build ] ||
-        pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static cpio dbus systemd-container runc python3-dbus)
+case ${1:-} in
+build) ;;
+deb) pkgs+=(build-essential debhelper lintian) ;;
+*) pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static cpio dbus systemd-container runc python3-dbus build-essential debhelper lintian) ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
