@@ -38,9 +38,10 @@ ok "lintian: no error and no warning" \
 ok "apt-get installs them" \
    'DEBIAN_FRONTEND=noninteractive apt-get install -y -q $debs/cgdelegate_*.deb $debs/libcgdelegate0_*.deb $debs/libcgdelegate-dev_*.deb >$t/apt.log 2>&1;
     rc=$?; tail -n 3 $t/apt.log; installed=1; [ $rc = 0 ] && dpkg -L cgdelegate libcgdelegate0 libcgdelegate-dev | sort -u >$t/files'
-ok "units in /lib/systemd/system, tmpfiles, hooks.d, man pages; /etc/cgdelegate/oci-hook.conf is a conffile" \
+ok "units in /lib/systemd/system and enabled (deb-systemd-helper), tmpfiles, hooks.d, man pages; /etc/cgdelegate/oci-hook.conf is a conffile" \
    'for f in /lib/systemd/system/cgdelegated.service /lib/systemd/system/cgdelegated.socket /usr/lib/tmpfiles.d/cgdelegate.conf \
              /usr/share/containers/oci/hooks.d/cgdelegate.json /usr/libexec/cgdelegate/cgdelegate-oci-hook; do [ -e $f ] || { echo "missing $f"; exit 1; }; done;
+    [ -L /etc/systemd/system/sockets.target.wants/cgdelegated.socket ] && [ -L /etc/systemd/system/multi-user.target.wants/cgdelegated.service ] &&
     dpkg-query -W -f="\${Conffiles}" cgdelegate | grep -q "/etc/cgdelegate/oci-hook.conf" && man -w cgdelegated cgdelegate.policy'
 ok "the installed daemon and CLI: register d1 with the installed policy web, set MemoryMax=64M on /app" \
    'DAEMON=/usr/sbin/cgdelegated; rmdir $t/policies 2>/dev/null; ln -sfn /usr/share/cgdelegate/policies $t/policies && daemon_up $DAEMON &&
@@ -55,5 +56,6 @@ ok "a program built with pkg-config cgdelegate links the installed libcgdelegate
 ok "apt-get purge removes every file the packages installed, and /etc/cgdelegate" \
    '/usr/bin/cgdelegatectl --socket $t/run/admin.socket unregister d1 --remove-cgroup; daemon_down;
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -q cgdelegate libcgdelegate0 libcgdelegate-dev >$t/purge.log 2>&1 && installed="" &&
-    left=$(while read -r f; do { [ -f "$f" ] || [ -L "$f" ]; } && [ ! -d "$f" ] && echo "$f"; done <$t/files); echo "left: $left"; [ -z "$left" ] && [ ! -e /etc/cgdelegate ]'
+    left=$(while read -r f; do { [ -f "$f" ] || [ -L "$f" ]; } && [ ! -d "$f" ] && echo "$f"; done <$t/files); echo "left: $left"; [ -z "$left" ] && [ ! -e /etc/cgdelegate ] &&
+    [ ! -e /etc/systemd/system/sockets.target.wants/cgdelegated.socket ] && [ ! -e /etc/systemd/system/multi-user.target.wants/cgdelegated.service ]'
 [ "$failed" = 0 ]
