@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # systemd-units/ under a real systemd (run by tests/vm/guest.sh when the VM lane boots systemd;
 # skips elsewhere): cgdelegated.socket activates cgdelegated.service, hardened as shipped (only
-# ExecStart points at the build tree, and ProtectHome= is off so that a clone below /root runs);
+# ExecStart points at the build tree, and ProtectHome= and PrivateTmp= are off so that a clone
+# below /root or /tmp runs);
 # the daemon holds only its capabilities and writes the cgroup tree through ProtectSystem=strict;
 # clients of the admin socket are never refused across `systemctl restart`, registrations
 # survive it, and `systemctl stop` leaves the containers' socket directories in place
@@ -38,7 +39,7 @@ echo "1..6"
 ok "the shipped units load; starting the socket does not start the daemon" \
    'cp $root/systemd-units/cgdelegated.socket $root/systemd-units/cgdelegated.service /run/systemd/system/ &&
     mkdir -p /run/systemd/system/cgdelegated.service.d &&
-    printf "[Service]\nExecStart=\nExecStart=%s\nProtectHome=no\n" $build/daemon/cgdelegated >/run/systemd/system/cgdelegated.service.d/build.conf &&
+    printf "[Service]\nExecStart=\nExecStart=%s\nProtectHome=no\nPrivateTmp=no\n" $build/daemon/cgdelegated >/run/systemd/system/cgdelegated.service.d/build.conf &&
     systemctl daemon-reload && systemctl start cgdelegated.socket && [ -S $RUN/admin.socket ] &&
     [ "$(systemctl is-active cgdelegated.service)" = inactive ]'
 ok "the first client activates the daemon and is answered; it holds only CHOWN DAC_OVERRIDE KILL SYS_PTRACE SYS_NICE, no_new_privs" \
