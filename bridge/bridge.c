@@ -144,15 +144,17 @@ static int apply_pairs(Bridge *b, Tracked *t, char **pairs) {
         r = cgd_set_properties(c, t->group, props, n, NULL);
         /* No group yet: where the container's systemd owns its cgroup2 tree (nspawn on a v2
          * host) CreateGroup makes nothing, and systemd makes the group when the unit starts.
-         * Nothing is applied; the resync after the start tries again. */
-        if (r == -ENOENT && daemon_refused(b, r))
-                return r;
+         * Nothing is applied; the resync after the start tries again. (A NotFound for one key's
+         * file, the group being there, goes on to the keys one by one below.) */
         if (r >= 0) {
                 for (size_t i = 0; i < n; i++)
                         say("%s: %s=%s applied on %s", t->name, props[i].key, props[i].value, t->group);
                 return 0;
         }
         if (!daemon_refused(b, r))
+                return r;
+        _cleanup_strv_free_ char **below = NULL;
+        if (r == -ENOENT && cgd_list_groups(c, t->group, false, &below) == -ENOENT)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 r = cgd_set_properties(c, t->group, &props[i], 1, NULL);
@@ -289,23 +291,33 @@ static char *read_text(const char *path) {
 }
 
 /* Installs (text not NULL) or removes the unit's drop-in; a change needs a daemon-reload. */
+/* Removes the unit's drop-in if there is one, tracked or not: one left by an earlier run of the
+ * bridge must not keep wrapping a unit that has no settings any more. */
+static void dropin_remove(Bridge *b, const char *unit) {
+        char dir[PATH_MAX], path[PATH_MAX];
+        if (snprintf(dir, sizeof dir, DROPIN_DIR "/%s.d", unit) >= (int) sizeof dir ||
+            snprintf(path, sizeof path, "%s/" DROPIN_NAME, dir) >= (int) sizeof path)
+                return;
+        if (unlink(path) >= 0) {
+                (void) rmdir(dir);
+                b->reload_needed = true;
+                say("%s: drop-in removed", unit);
+        }
+}
+
 static void dropin_update(Bridge *b, Tracked *t, const char *text) {
         char dir[PATH_MAX], path[PATH_MAX];
+        if (!text) {
+                dropin_remove(b, t->name);
+                t->dropin = false;
+                return;
+        }
         if (snprintf(dir, sizeof dir, DROPIN_DIR "/%s.d", t->name) >= (int) sizeof dir ||
             snprintf(path, sizeof path, "%s/" DROPIN_NAME, dir) >= (int) sizeof path)
                 return;
         _cleanup_free_ char *old = read_text(path);
-        if (text && old && streq(text, old)) {
+        if (old && streq(text, old)) {
                 t->dropin = true;
-                return;
-        }
-        if (!text) {
-                if (old && unlink(path) >= 0) {
-                        (void) rmdir(dir);
-                        b->reload_needed = true;
-                        say("%s: drop-in removed", t->name);
-                }
-                t->dropin = false;
                 return;
         }
         (void) mkdir(DROPIN_DIR, 0755);
@@ -420,8 +432,10 @@ static void sync_unit(Bridge *b, const char *name, const char *object, const cha
         bool own = r >= 0 && has_own_settings(b, pairs);
         if (r < 0 || (!own && !running)) {
                 unit_info_done(&u);
-                if (r >= 0)
+                if (r >= 0) {
                         untrack(b, name); /* stopped, and nothing to keep for its next start */
+                        dropin_remove(b, name);
+                }
                 return;
         }
         Tracked *t = tracked_get(b, name);
@@ -435,7 +449,7 @@ static void sync_unit(Bridge *b, const char *name, const char *object, const cha
                 _cleanup_free_ char *text = NULL;
                 if (dropin_render(b->exec_path, b->socket, t->group, u.exec, ELEMENTSOF(u.exec), &text) >= 0)
                         dropin_update(b, t, text);
-        } else if (t->dropin)
+        } else
                 dropin_update(b, t, NULL);
         unit_info_done(&u);
 

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,13 +38,24 @@
 
 static GHashTable *inherited; /* fd name -> fd + 1 (0 is "none" in a GHashTable) */
 static char **saved_argv;
+static char exe_path[PATH_MAX]; /* what to re-execute: the path, so that an upgrade takes effect */
+
+static void unstore_name(const char *name) {
+        if (!getenv("NOTIFY_SOCKET"))
+                return;
+        _cleanup_free_ char *msg = g_strdup_printf("FDSTOREREMOVE=1\nFDNAME=%s", name);
+        (void) sd_notify(false, msg);
+}
 
 void handover_init(int argc, char *argv[]) {
         (void) argc;
         saved_argv = argv;
+        ssize_t l = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+        exe_path[l > 0 ? l : 0] = '\0';
         char **names = NULL;
         int n = sd_listen_fds_with_names(true, &names);
         inherited = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+        GHashTable *twice = g_hash_table_new(g_str_hash, g_str_equal);
         for (int i = 0; i < n; i++) {
                 int fd = SD_LISTEN_FDS_START + i;
                 /* Only listening Unix stream sockets are ours; anything else is closed. */
@@ -54,11 +66,26 @@ void handover_init(int argc, char *argv[]) {
                 (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
                 /* A socket unit's fd is named after the unit: that is the admin socket. */
                 const char *name = startswith(names[i], CONTAINER_PREFIX) ? names[i] : "admin";
-                if (g_hash_table_contains(inherited, name))
+                gpointer old = NULL;
+                if (g_hash_table_lookup_extended(inherited, name, NULL, &old)) {
+                        /* Two sockets under one name (a stale one left in the store): neither can
+                         * be trusted to be the one at the path; both go, the path is bound anew. */
                         (void) close(fd);
-                else
+                        (void) close(GPOINTER_TO_INT(old) - 1);
+                        g_hash_table_remove(inherited, name);
+                        g_hash_table_add(twice, (gpointer) name);
+                } else if (!g_hash_table_contains(twice, name))
                         g_hash_table_insert(inherited, strdup(name), GINT_TO_POINTER(fd + 1));
+                else
+                        (void) close(fd);
         }
+        GHashTableIter it;
+        gpointer k;
+        g_hash_table_iter_init(&it, twice);
+        while (g_hash_table_iter_next(&it, &k, NULL))
+                if (startswith(k, CONTAINER_PREFIX))
+                        unstore_name(k);
+        g_hash_table_destroy(twice);
         strv_free(names);
 }
 
@@ -88,6 +115,8 @@ void handover_close_unclaimed(void) {
         while (g_hash_table_iter_next(&it, &k, &v)) {
                 log_msg(LOG_INFO, "closing the handed-over socket %s: no such registration", (const char *) k);
                 (void) close(GPOINTER_TO_INT(v) - 1);
+                if (startswith(k, CONTAINER_PREFIX))
+                        unstore_name(k);
                 g_hash_table_iter_remove(&it);
         }
 }
@@ -104,26 +133,16 @@ void handover_store(const Container *c) {
 }
 
 void handover_unstore(const Container *c) {
-        if (!getenv("NOTIFY_SOCKET"))
-                return;
-        _cleanup_free_ char *msg = g_strdup_printf("FDSTOREREMOVE=1\nFDNAME=" CONTAINER_PREFIX "%s", c->name);
-        (void) sd_notify(false, msg);
+        _cleanup_free_ char *name = g_strdup_printf(CONTAINER_PREFIX "%s", c->name);
+        unstore_name(name);
 }
 
 /* ---- re-executing in place ---- */
 
-/* Moves the n fds in fds[] to 3.. in order, without CLOEXEC, and says so in the environment. */
+/* Says in the environment which fds the next process gets, then moves the n fds in fds[] to
+ * 3.. in order, without CLOEXEC. Once the first of them is in place the daemon's own fds there
+ * are gone: a failure from then on is fatal (the caller execs or exits). */
 static int pass_fds(int *fds, char **names, size_t n) {
-        /* First out of the way of 3..3+n-1, then into place. */
-        for (size_t i = 0; i < n; i++) {
-                int high = fcntl(fds[i], F_DUPFD_CLOEXEC, (int) (SD_LISTEN_FDS_START + n));
-                if (high < 0)
-                        return -errno;
-                fds[i] = high;
-        }
-        for (size_t i = 0; i < n; i++)
-                if (dup2(fds[i], SD_LISTEN_FDS_START + (int) i) < 0) /* dup2 clears FD_CLOEXEC */
-                        return -errno;
         _cleanup_free_ char *pid = g_strdup_printf("%d", (int) getpid()), *count = g_strdup_printf("%zu", n);
         gchar *joined = g_strjoinv(":", names);
         int r = setenv("LISTEN_PID", pid, 1) < 0 || setenv("LISTEN_FDS", count, 1) < 0 ||
@@ -131,7 +150,29 @@ static int pass_fds(int *fds, char **names, size_t n) {
                         ? -errno
                         : 0;
         g_free(joined);
-        return r;
+        /* First out of the way of 3..3+n-1 (copies, closed at exec), then into place. */
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                int high = fcntl(fds[i], F_DUPFD_CLOEXEC, (int) (SD_LISTEN_FDS_START + n));
+                if (high < 0) {
+                        r = -errno;
+                        while (i-- > 0)
+                                (void) close(fds[i]);
+                        break;
+                }
+                fds[i] = high;
+        }
+        if (r < 0) {
+                (void) unsetenv("LISTEN_PID");
+                (void) unsetenv("LISTEN_FDS");
+                (void) unsetenv("LISTEN_FDNAMES");
+                return r;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (dup2(fds[i], SD_LISTEN_FDS_START + (int) i) < 0) { /* dup2 clears FD_CLOEXEC */
+                        log_msg(LOG_CRIT, "cannot hand over the listening sockets: %s; exiting", strerror(errno));
+                        _exit(EXIT_FAILURE);
+                }
+        return 0;
 }
 
 static void reexec(Daemon *d) {
@@ -154,13 +195,15 @@ static void reexec(Daemon *d) {
                         names[n++] = g_strdup_printf(CONTAINER_PREFIX "%s", c->name);
                 }
         }
-        if (access("/proc/self/exe", X_OK) < 0) {
-                log_msg(LOG_ERR, "cannot re-execute /proc/self/exe: %s; serving on", strerror(errno));
+        /* The path, not /proc/self/exe: after an upgrade replaced the binary, the new one runs. */
+        const char *exe = exe_path[0] && access(exe_path, X_OK) == 0 ? exe_path : "/proc/self/exe";
+        if (access(exe, X_OK) < 0) {
+                log_msg(LOG_ERR, "cannot re-execute %s: %s; serving on", exe, strerror(errno));
                 goto fail;
         }
-        log_msg(LOG_INFO, "re-executing with %zu listening sockets", n);
+        log_msg(LOG_INFO, "re-executing %s with %zu listening sockets", exe, n);
         if (pass_fds(fds, names, n) >= 0) {
-                execv("/proc/self/exe", saved_argv);
+                execv(exe, saved_argv);
                 /* The fds from 3 on are not the daemon's any more: it cannot serve on. */
                 log_msg(LOG_CRIT, "cannot re-execute: %s; exiting", strerror(errno));
                 _exit(EXIT_FAILURE);

@@ -248,8 +248,10 @@ static int open_socket_dir(Daemon *d, Container *c) {
         int fd = handover_take_container(c->name);
         if (fd >= 0 && faccessat(c->dir_fd, "socket", F_OK, AT_SYMLINK_NOFOLLOW) == 0 && server_adopt(d, &c->listener, fd) >= 0)
                 return 0;
-        if (fd >= 0)
+        if (fd >= 0) {
                 (void) close(fd);
+                handover_unstore(c); /* systemd's copy too: the store holds one socket per name */
+        }
         int r = server_listen(d, &c->listener, c->dir_fd, "socket", c->socket_uid, c->socket_gid, 0600);
         if (r >= 0)
                 handover_store(c);
@@ -392,6 +394,8 @@ int registry_register(Daemon *d, const char *name, const char *cgroup, const cha
                         (void) unlinkat(c->dir_fd, "socket", 0);
                         (void) unlinkat(d->containers_fd, name, AT_REMOVEDIR);
                 }
+                if (c->listener.fd >= 0)
+                        handover_unstore(c);
                 state_remove(d, name);
                 container_free(c);
                 return k == -ENOMEM || r == NULL ? k : cgd_error_errno(r->error);
@@ -498,14 +502,15 @@ static int reload_one(Daemon *d, const char *file) {
         g_autofree char *policy = g_key_file_get_string(kf, "Container", "Policy", NULL);
         if (!name || !cgroup || !policy || !name_valid(name) || cg_path_validate(cgroup, CG_PATH_HOST, 0, NULL) < 0)
                 return -EBADMSG;
-        if (!policies_get(d, policy)) {
-                log_msg(LOG_WARNING, "container %s: policy '%s' is gone; using 'default' until it returns", name, policy);
-                free(policy);
-                policy = g_strdup("default");
-        }
         Container *c = container_new(d, name, cgroup, policy);
         if (!c)
                 return -ENOMEM;
+        /* The name stays the recorded one, so that a reload that brings the file back restores it. */
+        if (!c->policy) {
+                log_msg(LOG_WARNING, "container %s: policy '%s' is gone; using 'default' until it returns", name, policy);
+                c->policy = policies_get(d, "default");
+                c->tokens = c->policy ? c->policy->request_burst : 0;
+        }
         c->socket_uid = (uid_t) g_key_file_get_uint64(kf, "Container", "SocketUID", NULL);
         c->socket_gid = (gid_t) g_key_file_get_uint64(kf, "Container", "SocketGID", NULL);
         c->own_mask = (uint32_t) g_key_file_get_uint64(kf, "Container", "OwnHierarchies", NULL);
@@ -518,10 +523,10 @@ static int reload_one(Daemon *d, const char *file) {
                 log_msg(LOG_WARNING, "container %s: its systemd unit is not usable; root limits go to its files", name);
         if (k >= 0)
                 k = reload_leader(c, kf);
-        if (k >= 0)
-                k = open_socket_dir(d, c);
-        if (k < 0) {
-                /* Its group or its pid namespace is gone: the container ended while we were away. */
+        /* Its group or its pid namespace is gone: the container ended while we were away. Any
+         * other failure (no space, no memory) says nothing about the container: the state file
+         * stays for the next start, and the container's directory is left as it is. */
+        if (k == -ENOENT || k == -ESRCH) {
                 log_msg(LOG_INFO, "container %s ended while the daemon was stopped (%s); unregistering", name,
                         strerror(-k));
                 if (c->tree) {
@@ -530,12 +535,21 @@ static int reload_one(Daemon *d, const char *file) {
                         if (c->created_root)
                                 (void) cg_tree_destroy(c->tree, c->tree->hierarchies, true, &failure);
                 }
-                if (c->dir_fd >= 0)
-                        (void) unlinkat(c->dir_fd, "socket", 0);
+                _cleanup_free_ char *socket = g_strdup_printf("%s/socket", name);
+                (void) unlinkat(d->containers_fd, socket, 0);
                 (void) unlinkat(d->containers_fd, name, AT_REMOVEDIR);
+                handover_unstore(c);
                 state_remove(d, name);
                 container_free(c);
                 return 0;
+        }
+        if (k >= 0)
+                k = open_socket_dir(d, c);
+        if (k < 0) {
+                log_msg(LOG_ERR, "container %s: cannot serve it again (%s); its registration is kept for the next start",
+                        name, strerror(-k));
+                container_free(c);
+                return k;
         }
         /* Counted whatever the budget says: the groups exist already. */
         c->groups = registry_count_groups(c);

@@ -485,8 +485,11 @@ void server_accept_resume(Daemon *d) {
 int server_adopt(Daemon *d, Listener *l, int fd) {
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
         int flags = fcntl(fd, F_GETFL);
-        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-            epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                return -errno;
+        /* While draining for a handover, a new listener waits too: its clients are the next
+         * process's (or server_accept_resume()'s). */
+        if (!d->handover && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
                 return -errno;
         l->kind = WATCH_LISTENER;
         l->fd = fd;

@@ -41,7 +41,16 @@ static const char *child_inject(int tree_fd, pid_t pid, const char *rootfs, cons
         char ns_path[64];
         snprintf(ns_path, sizeof ns_path, "/proc/%d/ns/mnt", (int) pid);
         _cleanup_close_ int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
-        if (ns < 0 || setns(ns, CLONE_NEWNS) < 0)
+        struct stat theirs, ours;
+        if (ns < 0 || fstat(ns, &theirs) < 0 || stat("/proc/self/ns/mnt", &ours) < 0)
+                return snprintf(buf, size, "cannot open the mount namespace of pid %d: %m", (int) pid), buf;
+        /* A container without a mount namespace of its own shares the host's: mounting there
+         * would change the host. */
+        if (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)
+                return snprintf(buf, size, "the container has no mount namespace of its own (add one to its config): "
+                                           "the socket directory is not mounted into the host's"),
+                       buf;
+        if (setns(ns, CLONE_NEWNS) < 0)
                 return snprintf(buf, size, "cannot enter the mount namespace of pid %d: %m", (int) pid), buf;
         /* Before pivot_root the container's root file system is mounted at its host path. */
         _cleanup_close_ int root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -91,10 +100,11 @@ int inject_bind_dir(pid_t pid, const char *dir, const char *rootfs, const char *
         char msg[1024];
         ssize_t n = read(pipefd[0], msg, sizeof msg - 1);
         close(pipefd[0]);
-        int status = 0;
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        int status = 0, w;
+        while ((w = waitpid(child, &status, 0)) < 0 && errno == EINTR)
                 ;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        /* Success only as the child says it: it exited 0, and wrote no message. */
+        if (w == child && WIFEXITED(status) && WEXITSTATUS(status) == 0 && n == 0)
                 return 0;
         msg[n > 0 ? n : 0] = '\0';
         *ret_error = strdup(n > 0 ? msg : "the mount helper process failed");

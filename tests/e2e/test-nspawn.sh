@@ -46,7 +46,7 @@ admin="$CTL --socket $t/run/admin.socket"
 v1() { cat "/sys/fs/cgroup/$1$G/c/system.slice/$2/$3" 2>/dev/null; } # v1 HIER UNIT FILE
 . "$root/tests/common/nspawn.sh"
 
-echo "1..12"
+echo "1..13"
 ok "register c (policy pod, Create) before the container starts: its socket directory exists" \
    '$admin register c --cgroup $G/c --create --policy pod && [ -S $t/run/containers/c/socket ]'
 ok "systemd-nspawn boots the host's systemd from c's groups; the daemon gets its init as leader" \
@@ -97,4 +97,9 @@ ok "the daemon restarts: the bridge reconnects and the next set-property reaches
    'daemon_down && daemon_up "$DAEMON" && [ -S $t/run/containers/c/socket ] && in_c systemctl set-property --runtime sleeper.service MemoryMax=90M &&
     wait_for 8 "[ \"\$(v1 memory sleeper.service memory.limit_in_bytes)\" = 94371840 ]" && journal cgdelegate-systemd-bridge.service | tail -3 &&
     [ "$(journal cgdelegate-systemd-bridge.service | grep -c "connected to cgdelegated")" -ge 2 ]'
+ok "a drop-in an earlier run of the bridge left on a unit without settings is removed when the bridge starts" \
+   'in_c systemctl stop cgdelegate-systemd-bridge.service && unit plain.service "$(printf "[Service]\nExecStart=/bin/sleep 1\n")" &&
+    in_c mkdir -p /run/systemd/system/plain.service.d && in_c sh -c "printf \"[Service]\nExecStart=\nExecStart=/bin/true\n\" >/run/systemd/system/plain.service.d/50-cgdelegate.conf" &&
+    in_c systemctl daemon-reload && in_c systemctl start cgdelegate-systemd-bridge.service &&
+    wait_for 10 "! in_c test -e /run/systemd/system/plain.service.d/50-cgdelegate.conf" && journal cgdelegate-systemd-bridge.service | grep "plain.service: drop-in removed"'
 [ "$failed" = 0 ] || { [ -n "$P" ] && diagnose; false; }

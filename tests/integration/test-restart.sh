@@ -33,7 +33,7 @@ loop() {
         echo "$n calls, $bad failed" >"$t/$1"
 }
 
-echo "1..5"
+echo "1..6"
 ok "a long-lived connection is open on the admin socket (a client that waits for the daemon to speak)" \
    '/usr/bin/python3 -c "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b\"\\0AUTH EXTERNAL 30\\r\\n\"); s.recv(100); s.recv(100)" \
         $t/run/admin.socket & idle=$!; sleep 0.5; kill -0 $idle'
@@ -43,7 +43,7 @@ ok "three re-executions (SIGUSR2) while three clients call in loops: no call fai
     loop box 7 "call $t/run/containers/r1/socket Container1 ListGroups sb / true" & b=$!
     loop churn 7 "$box create /x && $box remove /x" & c=$!
     for i in 1 2 3; do sleep 1; kill -USR2 $daemon; wait_for 5 "[ \$(grep -c \"cgdelegated: ready:\" $t/daemon.log) -gt $i ]"; done; wait $a $b $c; cat $t/admin $t/box $t/churn; cat $t/*.err 2>/dev/null | sort | uniq -c | head;
-    [ "$(grep -c "re-executing with" $t/daemon.log)" = 3 ] && grep -q ", 0 failed" $t/admin && grep -q ", 0 failed" $t/box &&
+    [ "$(grep -c "re-executing .* with .* listening sockets" $t/daemon.log)" = 3 ] && grep -q ", 0 failed" $t/admin && grep -q ", 0 failed" $t/box &&
     grep -q ", 0 failed" $t/churn && [ "$(cut -d" " -f1 $t/admin)" -ge 20 ]'
 ok "the same process, the same admin and container sockets (inodes), r1 still registered" \
    'kill -0 $pid && [ "$daemon" = "$pid" ] && [ "$(stat -c %i $t/run/admin.socket)" = "$ino_admin" ] &&
@@ -53,4 +53,12 @@ ok "the idle connection was closed after the drain time, and its client can conn
     call $t/run/admin.socket Manager1 ListContainers'
 ok "the new process keeps its capabilities dropped and serves requests that change things" \
    '[ "$(awk "/^CapBnd:/ { print \$2 }" /proc/$daemon/status)" = 0000000000880023 ] && $box create /after && $box remove /after'
+ok "a container whose policy file is gone at a restart keeps its policy's name, and gets the policy back on SIGHUP" \
+   'printf "[Policy]\nMaxGroups=3\n" >$t/policies/small.conf && kill -HUP $daemon && sleep 0.5 &&
+    $admin register r2 --cgroup $G/r2 --create --policy small && mv $t/policies/small.conf $t/small.conf &&
+    kill -USR2 $daemon && wait_for 5 "[ \$(grep -c \"cgdelegated: ready:\" $t/daemon.log) -gt 4 ]" &&
+    grep "container r2: policy .small. is gone; using .default. until it returns" $t/daemon.log &&
+    $admin --no-legend list | grep "^r2 " | grep -q " small " && mv $t/small.conf $t/policies/small.conf && kill -HUP $daemon && sleep 0.5 &&
+    busctl --address=unix:path=$t/run/containers/r2/socket call org.cgdelegate /org/cgdelegate org.cgdelegate.Container1 GetPolicy | grep -q "\"MaxGroups\" u 3" &&
+    $admin unregister r2 --remove-cgroup'
 [ "$failed" = 0 ]
