@@ -58,14 +58,17 @@ BRIDGE      := $(BUILD)/bridge/cgdelegate-systemd-bridge $(BUILD)/bridge/cgdeleg
 HOOK_OBJS := $(BUILD)/oci-hook/ocistate.o $(BUILD)/oci-hook/hookconf.o $(BUILD)/oci-hook/inject.o
 HOOK      := $(BUILD)/oci-hook/cgdelegate-oci-hook
 
+# bench/: the load generator and the floors it is compared with (make bench).
+BENCH := $(BUILD)/bench/cgd-bench
+
 DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON      := $(BUILD)/daemon/cgdelegated
 
 .SECONDARY:
-.PHONY: all deps deps-build check check-unit check-integration check-e2e check-vm check-asan check-deb deb demo install clean
+.PHONY: all deps deps-build check check-unit check-integration check-e2e check-vm check-asan check-deb deb bench demo install clean
 
-all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE) $(HOOK) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
+all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE) $(HOOK) $(BENCH) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
 # Objects depend on the Makefile too: a change of flags (such as -fPIC) rebuilds them.
 $(BUILD)/%.o: %.c Makefile
@@ -124,6 +127,9 @@ $(HOOK): $(BUILD)/oci-hook/cgdelegate-oci-hook.o $(HOOK_OBJS) $(LIBCLIENT)
 $(BUILD)/tests/unit/test-ocihook: $(BUILD)/tests/unit/test-ocihook.o $(HOOK_OBJS) $(TEST_COMMON) $(LIBCLIENT) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS) json-c)
 
+$(BENCH): $(BUILD)/bench/cgd-bench.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd)
+
 $(DAEMON): $(DAEMON_OBJS) $(LIBCGD)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(shell pkg-config --libs $(PKGS) libcap-ng)
 
@@ -174,6 +180,10 @@ deb:
 check-deb:
 	tests/run-tap tests/deb/test-deb.sh
 
+# Benchmarks against the floors and today's tools (bench/run.sh; not part of make check).
+bench: all
+	bench/run.sh $(BUILD)
+
 demo: deps-build
 	$(MAKE) all
 	demo/run.sh $(BUILD)
@@ -202,4 +212,4 @@ install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL)
 clean:
 	rm -rf build build-asan build-deb
 
--include $(BRIDGE_OBJS:.o=.d) $(HOOK_OBJS:.o=.d) $(BUILD)/oci-hook/cgdelegate-oci-hook.d $(BUILD)/bridge/cgdelegate-exec.d $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)
+-include $(BRIDGE_OBJS:.o=.d) $(HOOK_OBJS:.o=.d) $(BUILD)/oci-hook/cgdelegate-oci-hook.d $(BUILD)/bridge/cgdelegate-exec.d $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/bench/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)
