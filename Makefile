@@ -122,7 +122,7 @@ $(BUILD)/bridge/cgdelegate-exec: $(BUILD)/bridge/cgdelegate-exec.o $(LIBCLIENT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd)
 
 $(BUILD)/oci-hook/%.o: ALL_CFLAGS += $(shell pkg-config --cflags json-c)
-$(HOOK): $(BUILD)/oci-hook/cgdelegate-oci-hook.o $(HOOK_OBJS) $(LIBCLIENT)
+$(HOOK): $(BUILD)/oci-hook/cgdelegate-oci-hook.o $(HOOK_OBJS) $(LIBCLIENT) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd glib-2.0 json-c)
 $(BUILD)/tests/unit/test-ocihook: $(BUILD)/tests/unit/test-ocihook.o $(HOOK_OBJS) $(TEST_COMMON) $(LIBCLIENT) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS) json-c)

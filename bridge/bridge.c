@@ -449,7 +449,7 @@ static void sync_unit(Bridge *b, const char *name, const char *object, const cha
                 _cleanup_free_ char *text = NULL;
                 if (dropin_render(b->exec_path, b->socket, t->group, u.exec, ELEMENTSOF(u.exec), &text) >= 0)
                         dropin_update(b, t, text);
-        } else
+        } else if (t->dropin || b->full_scan) /* a drop-in of an earlier run shows on a full pass */
                 dropin_update(b, t, NULL);
         unit_info_done(&u);
 

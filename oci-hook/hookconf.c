@@ -9,6 +9,7 @@
 #include "hookconf.h"
 #include "hookmsg.h"
 #include "macro.h"
+#include "policy.h"
 
 void hook_config_done(HookConfig *c) {
         free(c->path);
@@ -33,13 +34,6 @@ static bool mount_point_valid(const char *p) {
         }
 }
 
-/* A policy name as the daemon takes it: [A-Za-z0-9_.-], 1..64, not starting with '.'. */
-static bool policy_name_valid(const char *s) {
-        size_t n = strlen(s);
-        return n >= 1 && n <= 64 && s[0] != '.' &&
-               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
-}
-
 static char *get_or(GKeyFile *kf, const char *key, const char *fallback) {
         gchar *v = g_key_file_get_string(kf, "Hook", key, NULL);
         char *r = strdup(v ? v : fallback);
@@ -56,7 +50,7 @@ static int fill(GKeyFile *kf, const char *path, HookConfig *c, char **ret_error)
                 return -ENOMEM;
         if (!mount_point_valid(c->mount_point))
                 return hook_fail(ret_error, "%s: MountPoint=%s is not an absolute, normalized path", path, c->mount_point);
-        if (!policy_name_valid(c->default_policy))
+        if (!policy_name_is_valid(c->default_policy))
                 return hook_fail(ret_error, "%s: DefaultPolicy=%s is not a policy name", path, c->default_policy);
         gsize n = 0;
         gchar **allowed = g_key_file_get_string_list(kf, "Hook", "AllowedPolicies", &n, NULL);
@@ -69,7 +63,7 @@ static int fill(GKeyFile *kf, const char *path, HookConfig *c, char **ret_error)
         c->allowed_policies[k++] = strdup(c->default_policy);
         int r = 0;
         for (gsize i = 0; i < n && r >= 0; i++) {
-                if (!policy_name_valid(allowed[i]))
+                if (!policy_name_is_valid(allowed[i]))
                         r = hook_fail(ret_error, "%s: AllowedPolicies= names '%s', which is not a policy name", path, allowed[i]);
                 else if (!streq(allowed[i], c->default_policy))
                         c->allowed_policies[k++] = strdup(allowed[i]);

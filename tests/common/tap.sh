@@ -102,3 +102,14 @@ scratch_end() {
         cg_base_end "$scratch_cg"
         rm -rf "$t"
 }
+
+# loop NAME SECONDS CMD: CMD (eval'ed) again and again for SECONDS; "N calls, F failed" in
+# $t/NAME, the failures' output in $t/NAME.err (the restart tests' clients under load).
+loop() {
+        local end=$((SECONDS + $2)) n=0 bad=0
+        while [ $SECONDS -lt $end ]; do
+                n=$((n + 1))
+                eval "$3" >/dev/null 2>>"$t/$1.err" || bad=$((bad + 1))
+        done
+        echo "$n calls, $bad failed" >"$t/$1"
+}

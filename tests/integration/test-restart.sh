@@ -23,15 +23,6 @@ admin="$CTL --socket $t/run/admin.socket"
 box="$CTL --socket $t/run/containers/r1/socket"
 $admin register r1 --cgroup "$G/r1" --create >/dev/null || { echo "Bail out! cannot register r1"; exit 1; }
 call() { busctl --timeout=20 --address="unix:path=$1" call org.cgdelegate /org/cgdelegate "org.cgdelegate.$2" "${@:3}"; }
-# loop NAME SECONDS CMD: CMD again and again; "N calls, F failed" in $t/NAME, failures' output in $t/NAME.err
-loop() {
-        local end=$((SECONDS + $2)) n=0 bad=0
-        while [ $SECONDS -lt $end ]; do
-                n=$((n + 1))
-                eval "$3" >/dev/null 2>>"$t/$1.err" || bad=$((bad + 1))
-        done
-        echo "$n calls, $bad failed" >"$t/$1"
-}
 
 echo "1..6"
 ok "a long-lived connection is open on the admin socket (a client that waits for the daemon to speak)" \

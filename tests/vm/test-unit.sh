@@ -50,12 +50,6 @@ ok "through ProtectSystem=strict and ProtectKernelTunables=yes it writes the cgr
     wait_for 10 "[ \"\$(systemctl show -P ActiveState cgdunit.scope)\" = active ]" && g=$(systemctl show -P ControlGroup cgdunit.scope) &&
     $admin register c --cgroup $g --leader $pid && $box create /init && $box move /init $pid && $box create /app &&
     $box set /app MemoryMax=64M && [ "$(cat $CG$g/app/memory.max)" = 67108864 ]'
-# loop NAME SECONDS CMD: CMD again and again; "N calls, F failed" in $t/NAME
-loop() {
-        local end=$((SECONDS + $2)) n=0 bad=0
-        while [ $SECONDS -lt $end ]; do n=$((n + 1)); eval "$3" >/dev/null 2>>$t/$1.err || bad=$((bad + 1)); done
-        echo "$n calls, $bad failed" >$t/$1
-}
 ok "systemctl restart twice while clients call the admin and c's socket in loops: no call is refused; the same sockets, c still registered" \
    'ino=$(stat -c %i $RUN/containers/c/socket); loop admin 10 "$admin list" & a=$!; loop box 10 "$box tree" & b=$!;
     sleep 2; systemctl restart cgdelegated.service; sleep 2; systemctl restart cgdelegated.service; wait $a $b; cat $t/admin $t/box $t/*.err 2>/dev/null;
