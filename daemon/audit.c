@@ -60,11 +60,18 @@ int log_errno(int r, const char *fmt, ...) {
 
 /* Client text in a log line: printable ASCII only, bounded. */
 static void quote(const char *s, char *buf, size_t size) {
+        static const char hex[] = "0123456789abcdef";
         size_t j = 0;
         for (; s && *s && j + 5 < size; s++) {
                 unsigned char ch = (unsigned char) *s;
-                j += ch >= 0x20 && ch < 0x7f ? (size_t) snprintf(buf + j, size - j, "%c", ch)
-                                             : (size_t) snprintf(buf + j, size - j, "\\x%02x", ch);
+                if (ch >= 0x20 && ch < 0x7f) {
+                        buf[j++] = (char) ch;
+                        continue;
+                }
+                buf[j++] = '\\';
+                buf[j++] = 'x';
+                buf[j++] = hex[ch >> 4];
+                buf[j++] = hex[ch & 15];
         }
         buf[j] = '\0';
 }

@@ -300,7 +300,7 @@ static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *err
                         cgd_refuse(&r, CGD_ERROR_INVALID_VALUE, "unknown event '%.64s' (known: Audit)", *e);
                         return bus_refuse(m, conn, &r);
                 }
-        conn->audit_subscriber = !events[0] || strv_length(events) > 0;
+        server_set_audit_subscriber(conn, !events[0] || strv_length(events) > 0);
         return sd_bus_reply_method_return(m, "");
 }
 

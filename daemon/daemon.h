@@ -48,23 +48,22 @@ struct Job {
 
 typedef enum ListenerKind { LISTENER_ADMIN, LISTENER_CONTAINER } ListenerKind;
 
-/* What an epoll event points at: a listening socket or a connection. */
-typedef enum WatchKind { WATCH_LISTENER, WATCH_CONN } WatchKind;
-
 typedef struct Listener {
-        WatchKind kind;     /* WATCH_LISTENER, first: epoll data points here */
+        Daemon *daemon;
         ListenerKind type;
         int fd;
-        Container *container; /* NULL for the admin socket */
+        sd_event_source *source; /* EPOLLIN on fd; off while a handover drains */
+        Container *container;    /* NULL for the admin socket */
 } Listener;
 
 struct Conn {
-        WatchKind kind;       /* WATCH_CONN, first */
         Daemon *daemon;
         Container *container; /* NULL: admin */
         sd_bus *bus;
         int fd;
-        uint32_t epoll_events;
+        sd_event_source *source; /* an io source of its own: no prepare callback, so an idle
+                                  * connection costs the loop nothing */
+        uint32_t io_events;   /* what source waits for; 0: the source is off */
         bool at_boundary;     /* sd-bus holds no partial message: the next bytes are a header */
         bool started;         /* sd_bus_start() was called */
         bool running;         /* authentication done */
@@ -117,8 +116,8 @@ struct Daemon {
         GHashTable *policies;     /* name -> Policy* */
         GHashTable *containers;   /* name -> Container* */
         Listener admin;
-        int epoll_fd;
-        sd_event_source *epoll_source, *sweep_source, *rate_timer, *worker_source;
+        sd_event_source *sweep_source, *rate_timer, *worker_source;
+        unsigned n_audit_subscribers; /* Audit signals are built only when someone listens */
         int reserve_fd;           /* given up to refuse a connection when out of fds */
         Conn *conns;
         Budget budget;
@@ -159,6 +158,7 @@ int caps_drop(void);
 /* A listening socket made elsewhere (socket activation): made non-blocking and watched. */
 int server_adopt(Daemon *d, Listener *l, int fd);
 void server_unlisten(Daemon *d, Listener *l);
+void server_set_audit_subscriber(Conn *c, bool on);
 void server_close_container_conns(Daemon *d, Container *c);
 int server_emit_audit(Daemon *d, const char *container, const char *op, const char *path, const char *detail,
                       const char *result);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Sockets and connections. Every listening socket and every connection sits in one epoll set of
- * our own, which is a single sd-event source: sd-event runs the prepare callback of every source
- * on every loop pass, so attaching each sd-bus connection to sd-event would make each request cost
- * O(connections). Here an idle connection costs nothing until its fd is readable.
+ * Sockets and connections. Every listening socket and every connection is a plain sd-event io
+ * source of its own. sd-bus is never attached to the loop: sd-event runs the prepare callback of
+ * every source that has one on every loop pass, and sd_bus_attach_event() adds one per
+ * connection, which would make each request cost O(connections). An io source has none, so an
+ * idle connection costs nothing until its fd is readable, and one loop pass (one epoll_wait)
+ * serves a request, as in the simplest server.
  *
  * Before sd-bus reads a message, the guard peeks at its header and cuts off a connection whose
  * next message is larger than CGD_MESSAGE_SIZE_MAX (sd-bus would allocate up to 128 MiB for it).
@@ -14,7 +16,7 @@
  */
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/epoll.h>
+#include <sys/epoll.h> /* EPOLLIN, EPOLLOUT */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,7 +24,7 @@
 
 #include "daemon.h"
 
-#define DISPATCH_BATCH 16        /* messages per connection per turn, for fairness */
+#define DISPATCH_BATCH 16        /* sd-bus steps per connection per turn; a message ends the turn */
 #define AUTH_PEEK_MAX 1024       /* authentication lines are short */
 #define RATE_TICK_USEC 10000     /* how often throttled connections are looked at again */
 #define SHORT_HEADER_USEC (5 * 1000000) /* a header must arrive whole within this */
@@ -111,12 +113,21 @@ static bool rate_allows(Container *c) {
 
 static void rate_timer_arm(Daemon *d);
 
+/* Nothing to wait for turns the source off: epoll would still report a hang-up, again and
+ * again while the connection is held back. */
 static void conn_set_events(Conn *c, uint32_t events) {
-        if (events == c->epoll_events)
+        if (events == c->io_events)
                 return;
-        struct epoll_event ev = { .events = events, .data.ptr = c };
-        if (epoll_ctl(c->daemon->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) >= 0)
-                c->epoll_events = events;
+        if (events && sd_event_source_set_io_events(c->source, events) < 0)
+                return;
+        if (sd_event_source_set_enabled(c->source, events ? SD_EVENT_ON : SD_EVENT_OFF) >= 0)
+                c->io_events = events;
+}
+
+void server_set_audit_subscriber(Conn *c, bool on) {
+        if (c->audit_subscriber != on)
+                c->daemon->n_audit_subscribers += on ? 1 : -1;
+        c->audit_subscriber = on;
 }
 
 /* Ends a connection at once (out of epoll, socket closed, limits returned) but frees it only
@@ -126,7 +137,8 @@ static void conn_kill(Conn *c) {
         if (c->dead)
                 return;
         c->dead = true;
-        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        server_set_audit_subscriber(c, false);
+        c->source = sd_event_source_disable_unref(c->source);
         if (c->container)
                 c->container->n_conns--;
         if (c->container && c->container->job && c->container->job->conn == c)
@@ -204,7 +216,7 @@ static void conn_dispatch(Conn *c) {
                         else {
                                 c->pending = true;
                                 rate_timer_arm(c->daemon);
-                                conn_set_events(c, c->epoll_events & ~EPOLLIN);
+                                conn_set_events(c, c->io_events & ~EPOLLIN);
                                 return;
                         }
                 }
@@ -244,6 +256,11 @@ static void conn_dispatch(Conn *c) {
                         c->at_boundary = false;
                 }
                 if (r == 0)
+                        break;
+                /* A message was dispatched, and sd-bus never reads past one: whether another
+                 * one is waiting, epoll (level-triggered) says without a peek per call, and the
+                 * other connections get their turn in between. */
+                if (c->running && c->at_boundary)
                         break;
         }
         (void) conn_update(c);
@@ -288,6 +305,8 @@ static int conn_setup_bus(Conn *c) {
         return r;
 }
 
+static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
 static int conn_accept(Daemon *d, Listener *l) {
         int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0 && (errno == EMFILE || errno == ENFILE) && d->reserve_fd >= 0) {
@@ -322,7 +341,7 @@ static int conn_accept(Daemon *d, Listener *l) {
                 safe_close(fd);
                 return -ENOMEM;
         }
-        *c = (Conn) { .kind = WATCH_CONN, .daemon = d, .container = ct, .fd = fd };
+        *c = (Conn) { .daemon = d, .container = ct, .fd = fd };
         if (ct)
                 ct->n_conns++;
         c->next = d->conns;
@@ -330,35 +349,30 @@ static int conn_accept(Daemon *d, Listener *l) {
                 d->conns->prev = c;
         d->conns = c;
         d->stats.connections++;
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
         int r = conn_setup_bus(c);
-        if (r >= 0 && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-                r = -errno;
+        if (r >= 0)
+                r = sd_event_add_io(d->event, &c->source, fd, EPOLLIN, on_conn_io, c);
         if (r < 0) {
                 if (!c->bus)
                         safe_close(fd);
                 conn_kill(c);
                 return r;
         }
-        c->epoll_events = EPOLLIN;
+        c->io_events = EPOLLIN;
         return 1;
 }
 
 /* ---- the loop ---- */
 
-/* One event at a time: handling one may free a listener (a container unregistered) that a
- * batch of events would still point at. */
-static int on_epoll(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Daemon *d = userdata;
-        struct epoll_event ev;
-        for (int i = 0; i < 64 && epoll_wait(d->epoll_fd, &ev, 1, 0) == 1; i++) {
-                WatchKind *kind = ev.data.ptr;
-                if (*kind == WATCH_LISTENER) {
-                        for (int k = 0; k < 64 && conn_accept(d, (Listener *) kind) > 0; k++)
-                                ;
-                } else
-                        conn_dispatch((Conn *) kind);
-        }
+static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        conn_dispatch(userdata);
+        return 0;
+}
+
+static int on_listener_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Listener *l = userdata;
+        for (int k = 0; k < 64 && conn_accept(l->daemon, l) > 0; k++)
+                ;
         return 0;
 }
 
@@ -391,13 +405,8 @@ static void rate_timer_arm(Daemon *d) {
 }
 
 int server_init(Daemon *d) {
-        d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (d->epoll_fd < 0)
-                return -errno;
-        int r = sd_event_add_io(d->event, &d->epoll_source, d->epoll_fd, EPOLLIN, on_epoll, d);
-        if (r >= 0)
-                r = sd_event_add_defer(d->event, &d->sweep_source, on_sweep, d);
+        int r = sd_event_add_defer(d->event, &d->sweep_source, on_sweep, d);
         if (r >= 0)
                 r = sd_event_source_set_enabled(d->sweep_source, SD_EVENT_OFF);
         if (r >= 0)
@@ -414,9 +423,7 @@ void server_done(Daemon *d) {
         (void) on_sweep(NULL, d);
         d->sweep_source = sd_event_source_disable_unref(d->sweep_source);
         d->reserve_fd = safe_close(d->reserve_fd);
-        d->epoll_source = sd_event_source_disable_unref(d->epoll_source);
         d->rate_timer = sd_event_source_disable_unref(d->rate_timer);
-        d->epoll_fd = safe_close(d->epoll_fd);
 }
 
 /* A container's job finished: read its connections again. */
@@ -456,42 +463,37 @@ size_t server_n_conns(Daemon *d) {
 /* ---- listening sockets ---- */
 
 /* Not accepting leaves new connections in the sockets' backlogs, to be answered later. */
-static void listeners_ctl(Daemon *d, int op) {
+static void listeners_enable(Daemon *d, int enabled) {
         GHashTableIter it;
         gpointer v;
-        Listener *ls[] = { &d->admin };
-        for (size_t i = 0; i < ELEMENTSOF(ls); i++) {
-                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ls[i] };
-                if (ls[i]->fd >= 0)
-                        (void) epoll_ctl(d->epoll_fd, op, ls[i]->fd, &ev);
-        }
+        (void) sd_event_source_set_enabled(d->admin.source, enabled);
         g_hash_table_iter_init(&it, d->containers);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-                Listener *l = &((Container *) v)->listener;
-                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
-                if (l->fd >= 0)
-                        (void) epoll_ctl(d->epoll_fd, op, l->fd, &ev);
-        }
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                (void) sd_event_source_set_enabled(((Container *) v)->listener.source, enabled);
 }
 
 void server_accept_pause(Daemon *d) {
-        listeners_ctl(d, EPOLL_CTL_DEL);
+        listeners_enable(d, SD_EVENT_OFF);
 }
 
 void server_accept_resume(Daemon *d) {
-        listeners_ctl(d, EPOLL_CTL_ADD);
+        listeners_enable(d, SD_EVENT_ON);
 }
 
 int server_adopt(Daemon *d, Listener *l, int fd) {
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
         int flags = fcntl(fd, F_GETFL);
         if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
                 return -errno;
+        l->daemon = d;
+        int r = sd_event_add_io(d->event, &l->source, fd, EPOLLIN, on_listener_io, l);
         /* While draining for a handover, a new listener waits too: its clients are the next
          * process's (or server_accept_resume()'s). */
-        if (!d->handover && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-                return -errno;
-        l->kind = WATCH_LISTENER;
+        if (r >= 0 && d->handover)
+                r = sd_event_source_set_enabled(l->source, SD_EVENT_OFF);
+        if (r < 0) {
+                l->source = sd_event_source_disable_unref(l->source);
+                return r;
+        }
         l->fd = fd;
         return 0;
 }
@@ -521,12 +523,14 @@ int server_listen(Daemon *d, Listener *l, int dir_fd, const char *name, uid_t ui
 void server_unlisten(Daemon *d, Listener *l) {
         if (l->fd < 0)
                 return;
-        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
+        l->source = sd_event_source_disable_unref(l->source);
         l->fd = safe_close(l->fd);
 }
 
 int server_emit_audit(Daemon *d, const char *container, const char *op, const char *path, const char *detail,
                       const char *result) {
+        if (d->n_audit_subscribers == 0)
+                return 0; /* a request must not cost a walk over every connection */
         for (Conn *c = d->conns, *next; c; c = next) {
                 next = c->next;
                 if (c->dead || !c->audit_subscriber)

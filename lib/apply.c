@@ -191,6 +191,21 @@ static int plan_v1_memory(CgTree *t, const char *rel, int hier, const KnobValue 
         return k;
 }
 
+/* Whether a v1 control file exists in rel. Which files a v1 hierarchy's groups have is fixed by
+ * the kernel's build and its loaded I/O schedulers, so a file once seen is taken as there (a
+ * scheduler unloaded since makes the write fail instead, and the plan is undone). */
+static int v1_file_exists(CgTree *t, int hier, const char *rel, const char *file) {
+        static _Thread_local struct { int hier; const char *file; } seen[16]; /* file: static */
+        static _Thread_local unsigned n_seen;
+        for (unsigned i = 0; i < n_seen; i++)
+                if (seen[i].hier == hier && seen[i].file == file)
+                        return 1;
+        int k = cg_tree_has_file(t, hier, rel, file);
+        if (k > 0 && n_seen < ELEMENTSOF(seen))
+                seen[n_seen++] = (typeof(seen[0])) { hier, file };
+        return k;
+}
+
 static int plan_value(CgTree *t, const char *rel, const KnobValue *v, Plan *p, CgdRefusal *r) {
         const KnobInfo *info = knob_info(v->id);
         int hier = knob_hier(t, v->id, r);
@@ -211,7 +226,7 @@ static int plan_value(CgTree *t, const char *rel, const KnobValue *v, Plan *p, C
                 return cgd_refuse(r, CGD_ERROR_NOT_SUPPORTED, "%s has no cgroup v1 equivalent", info->key);
         for (int i = 0; i < n; i++) {
                 /* Some v1 files exist only with a given I/O scheduler or kernel option. */
-                if (cg_tree_has_file(t, hier, rel, w[i].file) == 0)
+                if (v1_file_exists(t, hier, rel, w[i].file) == 0)
                         return cgd_refuse(r, CGD_ERROR_NOT_SUPPORTED, "%s: this host's kernel has no %s file",
                                           info->key, w[i].file);
                 int k = plan_add(p, hier, w[i].file, w[i].value, info->key);
@@ -254,8 +269,8 @@ static int check_groups(CgTree *t, const char *rel, const KnobValue *values, siz
                 int hier = knob_hier(t, values[i].id, r);
                 if (hier < 0)
                         return hier;
-                int k = cg_tree_has_file(t, hier, rel, "cgroup.procs");
-                if (k == -ENOENT || k == 0) {
+                int k = cg_tree_has_group(t, hier, rel);
+                if (k == 0) {
                         char where[WHERE_MAX], label[64];
                         return cgd_refuse(r, CGD_ERROR_NOT_FOUND, "no group %s in the %s hierarchy",
                                           display_path(rel, where),
@@ -391,7 +406,8 @@ static int plan_run(CgTree *t, const char *rel, Plan *p, CgdRefusal *r) {
         for (size_t i = 0; i < p->n; i++) {
                 Step *s = &p->steps[i];
                 CgFailure f = {};
-                int k = restore_text(t, rel, s);
+                /* The last step is never undone: when it fails, it changed nothing. */
+                int k = i + 1 < p->n ? restore_text(t, rel, s) : 0;
                 if (k >= 0)
                         k = cg_tree_write(t, s->hier, rel, s->file, s->value, &f);
                 else

@@ -49,6 +49,61 @@ static int group_open(const CgTree *t, int hier, const char *rel, int flags) {
         return safe_openat(t->fd[hier], rel, flags | O_DIRECTORY, 0);
 }
 
+/* ---- the group cache (see CgGroupCache) ---- */
+
+static void cache_drop(CgTree *t) {
+        for (size_t i = 0; i < CG_HIERARCHIES_MAX; i++)
+                t->cache.fd[i] = safe_close(t->cache.fd[i]);
+        free(t->cache.rel);
+        t->cache.rel = NULL;
+}
+
+/* A borrowed O_PATH fd of group rel in hier, valid until the next call on t; *ret_close is set
+ * to an fd the caller must close when it had to open one outside the cache. fresh: reopen. */
+static int group_fd(CgTree *t, int hier, const char *rel, bool fresh, int *ret_close) {
+        *ret_close = -EBADF;
+        if (!tree_has(t, hier))
+                return -ENXIO;
+        if (streq(rel, "."))
+                return t->fd[hier];
+        if (!pthread_equal(pthread_self(), t->owner))
+                return *ret_close = group_open(t, hier, rel, O_PATH);
+        if (!t->cache.rel || !streq(t->cache.rel, rel)) {
+                cache_drop(t);
+                t->cache.rel = strdup(rel);
+                if (!t->cache.rel)
+                        return -ENOMEM;
+        }
+        if (fresh || t->cache.fd[hier] < 0) {
+                safe_close(t->cache.fd[hier]);
+                t->cache.fd[hier] = group_open(t, hier, rel, O_PATH);
+        }
+        return t->cache.fd[hier];
+}
+
+/* What one control-file operation needs, for group_do(). */
+typedef struct FileOp {
+        int (*run)(int dirfd, struct FileOp *op);
+        const char *file, *value;
+        char **ret;
+} FileOp;
+
+/* Runs op in group rel of hier. An ENOENT through a cached fd may be a group removed and made
+ * again since it was opened, so that case is tried once more on a fresh fd. *ret_group_failed:
+ * the group itself could not be opened (the error is the group's, not the file's). */
+static int group_do(CgTree *t, int hier, const char *rel, FileOp *op, bool *ret_group_failed) {
+        int r = -ENOENT;
+        for (int attempt = 0; attempt < 2; attempt++) {
+                _cleanup_close_ int own = -EBADF;
+                int dfd = group_fd(t, hier, rel, attempt > 0, &own);
+                *ret_group_failed = dfd < 0;
+                r = dfd < 0 ? dfd : op->run(dfd, op);
+                if (r != -ENOENT || own >= 0 || dfd == t->fd[hier])
+                        break;
+        }
+        return r;
+}
+
 /* ---- reading and writing control files ---- */
 
 static int fd_write_file(int dirfd, const char *file, const char *value) {
@@ -62,37 +117,50 @@ static int fd_write_file(int dirfd, const char *file, const char *value) {
         return (size_t) n == len ? 0 : -EIO;
 }
 
+static int op_read(int dfd, FileOp *op) {
+        return safe_read_file(dfd, op->file, CG_FILE_MAX, op->ret);
+}
+
+static int op_write(int dfd, FileOp *op) {
+        return fd_write_file(dfd, op->file, op->value);
+}
+
+static int op_stat(int dfd, FileOp *op) {
+        struct stat st;
+        if (fstatat(dfd, op->file, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return negative_errno();
+        return S_ISREG(st.st_mode);
+}
+
 int cg_tree_read(CgTree *t, int hier, const char *rel, const char *file, char **ret, CgFailure *ret_failure) {
         if (!file_name_ok(file))
                 return failure(ret_failure, -EINVAL, hier, "read", rel, file);
-        _cleanup_close_ int dfd = group_open(t, hier, rel, O_PATH);
-        if (dfd < 0)
-                return failure(ret_failure, dfd, hier, "open", rel, NULL);
-        int r = safe_read_file(dfd, file, CG_FILE_MAX, ret);
-        return failure(ret_failure, r, hier, "read", rel, file);
+        bool group_failed;
+        int r = group_do(t, hier, rel, &(FileOp) { .run = op_read, .file = file, .ret = ret }, &group_failed);
+        return group_failed ? failure(ret_failure, r, hier, "open", rel, NULL) : failure(ret_failure, r, hier, "read", rel, file);
 }
 
 int cg_tree_write(CgTree *t, int hier, const char *rel, const char *file, const char *value,
                   CgFailure *ret_failure) {
         if (!file_name_ok(file))
                 return failure(ret_failure, -EINVAL, hier, "write", rel, file);
-        _cleanup_close_ int dfd = group_open(t, hier, rel, O_PATH);
-        if (dfd < 0)
-                return failure(ret_failure, dfd, hier, "open", rel, NULL);
-        int r = fd_write_file(dfd, file, value);
-        return failure(ret_failure, r, hier, "write", rel, file);
+        bool group_failed;
+        int r = group_do(t, hier, rel, &(FileOp) { .run = op_write, .file = file, .value = value }, &group_failed);
+        return group_failed ? failure(ret_failure, r, hier, "open", rel, NULL) : failure(ret_failure, r, hier, "write", rel, file);
 }
 
 int cg_tree_has_file(CgTree *t, int hier, const char *rel, const char *file) {
         if (!file_name_ok(file))
                 return -EINVAL;
-        _cleanup_close_ int dfd = group_open(t, hier, rel, O_PATH);
-        if (dfd < 0)
-                return dfd;
-        struct stat st;
-        if (fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : negative_errno();
-        return S_ISREG(st.st_mode);
+        bool group_failed;
+        int r = group_do(t, hier, rel, &(FileOp) { .run = op_stat, .file = file }, &group_failed);
+        return !group_failed && r == -ENOENT ? 0 : r;
+}
+
+int cg_tree_has_group(CgTree *t, int hier, const char *rel) {
+        _cleanup_close_ int own = -EBADF;
+        int dfd = group_fd(t, hier, rel, false, &own);
+        return dfd >= 0 ? 1 : dfd == -ENOENT ? 0 : dfd;
 }
 
 /* ---- creating groups ---- */
@@ -433,6 +501,8 @@ int cg_tree_remove(CgTree *t, const char *rel, uint32_t hmask, bool recursive, C
         /* The root belongs to whoever registered the tree; only cg_tree_destroy() removes it. */
         if (streq(rel, "."))
                 return failure(ret_failure, -EPERM, -1, "rmdir", rel, NULL);
+        if (pthread_equal(pthread_self(), t->owner))
+                cache_drop(t); /* it may hold rel or a group below it */
 
         /* Check every hierarchy first, so that a busy group in one does not leave the group
          * removed in the others. */
@@ -799,8 +869,9 @@ int cg_tree_open(const CgHost *host, const char *host_path, uint32_t hmask, bool
         if (!t)
                 return -ENOMEM;
         t->host = host;
+        t->owner = pthread_self();
         for (size_t i = 0; i < CG_HIERARCHIES_MAX; i++)
-                t->fd[i] = -EBADF;
+                t->fd[i] = t->cache.fd[i] = -EBADF;
         t->path = strdup(host_path);
         if (!t->path)
                 return -ENOMEM;
@@ -844,6 +915,8 @@ int cg_tree_open(const CgHost *host, const char *host_path, uint32_t hmask, bool
 }
 
 int cg_tree_destroy(CgTree *t, uint32_t hmask, bool recursive, CgFailure *ret_failure) {
+        if (pthread_equal(pthread_self(), t->owner))
+                cache_drop(t);
         for (int i = 0; i < (int) t->host->n_hierarchies; i++) {
                 if (!(hmask & CG_HMASK(i)) || !tree_has(t, i))
                         continue;
@@ -892,8 +965,10 @@ CgTree *cg_tree_free(CgTree *t) {
                 return NULL;
         for (size_t i = 0; i < CG_HIERARCHIES_MAX; i++) {
                 safe_close(t->fd[i]);
+                safe_close(t->cache.fd[i]);
                 strv_free(t->made[i]);
         }
+        free(t->cache.rel);
         free(t->path);
         free(t);
         return NULL;

@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,12 +29,24 @@ typedef struct CgFailure {
         char group[256]; /* group relative to the tree root, truncated */
 } CgFailure;
 
+/* The group a tree's reads and writes went to last, kept open: a request sets several files of
+ * one group, and a client sets the same group again and again. Only the thread that opened the
+ * tree uses it (the daemon's worker opens afresh). An entry is dropped when the group is removed
+ * through the tree, and a lookup that fails with ENOENT through it is retried once afresh, so a
+ * group removed and made again behind the tree's back is found again. */
+typedef struct CgGroupCache {
+        char *rel;                    /* NULL: empty */
+        int fd[CG_HIERARCHIES_MAX];   /* O_PATH|O_DIRECTORY of rel, -EBADF where not opened yet */
+} CgGroupCache;
+
 typedef struct CgTree {
         const CgHost *host;
         char *path;                   /* host path of the root, e.g. "/process_api/x/c1" */
         uint32_t hierarchies;         /* where the root exists and fd[] is open */
         int fd[CG_HIERARCHIES_MAX];   /* O_PATH|O_DIRECTORY of the root, -EBADF elsewhere */
         char **made[CG_HIERARCHIES_MAX]; /* ancestors cg_tree_open() had to make, outermost first */
+        pthread_t owner;              /* the thread that opened the tree: the only one using cache */
+        CgGroupCache cache;
 } CgTree;
 
 /* Opens (and with create, makes, with missing ancestors) the group at host_path in every
@@ -75,6 +88,9 @@ int cg_tree_write(CgTree *t, int hier, const char *rel, const char *file, const 
                   CgFailure *ret_failure);
 /* Whether the control file exists (0 / 1), negative errno when rel cannot be opened. */
 int cg_tree_has_file(CgTree *t, int hier, const char *rel, const char *file);
+/* Whether group rel exists in hier (0 / 1). From the group cache when rel is there: a group
+ * removed behind the tree's back is then found missing by the next read or write instead. */
+int cg_tree_has_group(CgTree *t, int hier, const char *rel);
 
 /* Moves pid into rel in every hierarchy of hmask (writes cgroup.procs). No rollback: a process
  * that moved in some hierarchies stays there; the failure names the hierarchy that refused. */

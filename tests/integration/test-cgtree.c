@@ -305,6 +305,40 @@ static void test_create_list_remove(void **state) {
                 }
 }
 
+/* The tree keeps the last group it wrote open (CgGroupCache). A group removed and made again
+ * behind its back must be found again, and one removed through the tree must be gone. */
+static void test_group_cache_follows_the_group(void **state) {
+        FIXTURE_OR_SKIP(f, "pids");
+        int p = fixture_hier(f, "pids");
+        make_group(f, "g", f->hmask);
+        write_ctl(f, "pids", "g", "pids.max", "7");
+        _cleanup_free_ char *seven = read_ctl(f, "pids", "g", "pids.max");
+        assert_string_equal(seven, "7\n");
+
+        _cleanup_free_ char *dir = NULL;
+        assert_true(asprintf(&dir, "%s%s/g", f->host->hierarchies[p].mount_point, f->path) > 0);
+        assert_int_equal(rmdir(dir), 0);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        write_ctl(f, "pids", "g", "pids.max", "9"); /* through the new group, not the dead one */
+        _cleanup_free_ char *path = NULL, *nine = NULL;
+        assert_true(asprintf(&path, "%s/pids.max", dir) > 0);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        char buf[16] = "";
+        assert_true(fd >= 0 && read(fd, buf, sizeof buf - 1) > 0);
+        close(fd);
+        assert_string_equal(buf, "9\n");
+        assert_int_equal(cg_tree_has_group(f->tree, p, "g"), 1);
+        assert_int_equal(cg_tree_has_file(f->tree, p, "g", "pids.max"), 1);
+
+        CgFailure fail = {};
+        must(cg_tree_remove(f->tree, "g", f->hmask, false, &fail), f, &fail);
+        assert_int_equal(cg_tree_has_group(f->tree, p, "g"), 0);
+        assert_int_equal(cg_tree_write(f->tree, p, "g", "pids.max", "5", &fail), -ENOENT);
+        assert_string_equal(fail.op, "open");
+        nine = read_ctl(f, "pids", ".", "pids.max"); /* the root is never cached and still there */
+        assert_non_null(nine);
+}
+
 static void test_remove_busy_changes_nothing(void **state) {
         FIXTURE_OR_SKIP(f, "memory", "pids");
         int p = fixture_hier(f, "pids");
@@ -429,6 +463,7 @@ static const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_kill_unified, fixture_teardown),
         cmocka_unit_test_teardown(test_kill_v1_pidfds, fixture_teardown),
         cmocka_unit_test_teardown(test_create_list_remove, fixture_teardown),
+        cmocka_unit_test_teardown(test_group_cache_follows_the_group, fixture_teardown),
         cmocka_unit_test_teardown(test_remove_busy_changes_nothing, fixture_teardown),
         cmocka_unit_test_teardown(test_create_rolls_back, fixture_teardown),
         cmocka_unit_test_teardown(test_cpuset_v1_inherits, fixture_teardown),
