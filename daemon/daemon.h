@@ -92,7 +92,6 @@ struct Container {
         uid_t socket_uid;
         gid_t socket_gid;
         Listener listener;
-        int dir_fd;             /* RUNTIME_DIR/containers/NAME */
         unsigned n_conns;
         unsigned groups;        /* groups below the root held against the daemon-wide budget */
         double tokens;          /* request rate: token bucket */
@@ -138,6 +137,7 @@ void server_accept_pause(Daemon *d);
 void server_accept_resume(Daemon *d);
 void server_close_all(Daemon *d);
 size_t server_n_conns(Daemon *d);
+size_t server_n_busy_conns(Daemon *d);
 
 /* handover.c: listening sockets that outlive the process (systemd's fd store, or a re-exec on
  * SIGUSR2 without systemd). handover_init() takes the fds passed in (before anything else). */

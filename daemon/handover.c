@@ -10,8 +10,9 @@
  *   leaves it (FDSTOREREMOVE=1) when the container is unregistered; `systemctl restart` hands
  *   them all to the next process.
  * - Without systemd, SIGUSR2 makes the daemon re-execute itself in place (same pid): it stops
- *   accepting, lets the connections it has finish (up to HANDOVER_DRAIN_USEC, then they are
- *   closed: long-lived clients reconnect), waits for the worker, and execs /proc/self/exe with
+ *   accepting, lets the connections in the middle of a request finish (up to
+ *   HANDOVER_DRAIN_USEC), closes them and the idle ones (long-lived clients reconnect), waits
+ *   for the worker, and execs /proc/self/exe with
  *   the listening sockets as fds 3.. in the sd_listen_fds() form (LISTEN_PID, LISTEN_FDS,
  *   LISTEN_FDNAMES).
  *
@@ -229,12 +230,13 @@ static bool busy(Daemon *d) {
 static int on_drain(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
         bool late = usec >= d->handover_deadline;
-        if (busy(d) || (server_n_conns(d) > 0 && !late)) {
+        if (busy(d) || (server_n_busy_conns(d) > 0 && !late)) {
                 (void) sd_event_source_set_time(s, usec + HANDOVER_POLL_USEC);
                 return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         }
         if (server_n_conns(d) > 0)
-                log_msg(LOG_INFO, "closing the %zu connections that are still open", server_n_conns(d));
+                log_msg(LOG_INFO, "closing the %zu open connections (%zu in the middle of a request)", server_n_conns(d),
+                        server_n_busy_conns(d));
         server_close_all(d);
         if (d->handover_exit)
                 return sd_event_exit(d->event, 0);

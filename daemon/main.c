@@ -18,6 +18,7 @@
 #define ALIVE_CHECK_USEC (2 * 1000000)
 #define BUDGET_GROUPS 16384        /* v1 memory cgroup ids are 65535 host-wide */
 #define BUDGET_CONNECTIONS 65536
+#define NOFILE_WANTED (1U << 20)      /* see raise_nofile() */
 
 static const char *arg_cgroup_root = "/sys/fs/cgroup";
 static const char *arg_runtime_dir = "/run/cgdelegate";
@@ -224,6 +225,30 @@ static int setup(Daemon *d) {
         return 0;
 }
 
+/* Every connection is an fd, and so is each container's socket, its directory and its root in
+ * each hierarchy (six on a hybrid host for a pids-only policy, up to fifteen for every
+ * controller): BUDGET_CONNECTIONS connections beside 10,000 containers need about 200,000.
+ * Root may raise the hard limit up to fs.nr_open; otherwise the soft limit goes up to the hard. */
+static void raise_nofile(void) {
+        rlim_t want = NOFILE_WANTED;
+        FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+        unsigned long long nr_open;
+        if (f && fscanf(f, "%llu", &nr_open) == 1 && nr_open < want)
+                want = (rlim_t) nr_open;
+        if (f)
+                fclose(f);
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return;
+        if (rl.rlim_max < want && setrlimit(RLIMIT_NOFILE, &(struct rlimit) { want, want }) >= 0)
+                return;
+        rl.rlim_cur = rl.rlim_max;
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+        if (rl.rlim_cur < want)
+                log_msg(LOG_WARNING, "only %llu file descriptors (RLIMIT_NOFILE): fewer connections and containers "
+                        "fit than the budgets allow; raise LimitNOFILE=", (unsigned long long) rl.rlim_cur);
+}
+
 static int run(void) {
         Daemon d = {
                 .cgroup_root = (char *) arg_cgroup_root,
@@ -240,12 +265,7 @@ static int run(void) {
         d.policy_dirs = arg_policy_dir ? dirs_given : dirs_default;
         d.containers = g_hash_table_new(g_str_hash, g_str_equal);
         umask(0077); /* sockets are made 0600, then given to their owner */
-        /* Every connection is an fd: take what the hard limit allows. */
-        struct rlimit rl;
-        if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur < rl.rlim_max) {
-                rl.rlim_cur = rl.rlim_max;
-                (void) setrlimit(RLIMIT_NOFILE, &rl);
-        }
+        raise_nofile();
         int r = setup(&d);
         if (r >= 0) {
                 (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %u container(s)", g_hash_table_size(d.containers));

@@ -131,6 +131,16 @@ static void state_remove(Daemon *d, const char *name) {
         (void) unlinkat(d->state_fd, file, 0);
 }
 
+/* Everything of a container outside cgroupfs: its socket, the directory the runtime bind-mounted,
+ * its state file. */
+static void forget_files(Daemon *d, const char *name) {
+        _cleanup_close_ int dir = openat(d->containers_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir >= 0)
+                (void) unlinkat(dir, "socket", 0);
+        (void) unlinkat(d->containers_fd, name, AT_REMOVEDIR);
+        state_remove(d, name);
+}
+
 /* ---- lifecycle ---- */
 
 static void container_free(Container *c) {
@@ -140,7 +150,6 @@ static void container_free(Container *c) {
         server_unlisten(c->daemon, &c->listener);
         c->leader_source = sd_event_source_disable_unref(c->leader_source);
         safe_close(c->leader_pidfd);
-        safe_close(c->dir_fd);
         pidns_done(&c->pidns);
         cg_tree_free(c->tree);
         free(c->name);
@@ -239,20 +248,21 @@ static int open_socket_dir(Daemon *d, Container *c) {
          * container is registered, so a restarted daemon's socket appears in the same mount. */
         if (mkdirat(d->containers_fd, c->name, 0755) < 0 && errno != EEXIST)
                 return -errno;
-        c->dir_fd = openat(d->containers_fd, c->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (c->dir_fd < 0 || fchmod(c->dir_fd, 0755) < 0) /* the daemon's umask is 0077 */
+        /* Held only here: 10,000 containers must not cost 10,000 more fds. */
+        _cleanup_close_ int dir_fd = openat(d->containers_fd, c->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir_fd < 0 || fchmod(dir_fd, 0755) < 0) /* the daemon's umask is 0077 */
                 return -errno;
         c->listener = (Listener) { .type = LISTENER_CONTAINER, .fd = -EBADF, .container = c };
         /* Handed over by the previous process (handover.c): the same socket, still at its path,
          * so that clients that connected meanwhile are answered. */
         int fd = handover_take_container(c->name);
-        if (fd >= 0 && faccessat(c->dir_fd, "socket", F_OK, AT_SYMLINK_NOFOLLOW) == 0 && server_adopt(d, &c->listener, fd) >= 0)
+        if (fd >= 0 && faccessat(dir_fd, "socket", F_OK, AT_SYMLINK_NOFOLLOW) == 0 && server_adopt(d, &c->listener, fd) >= 0)
                 return 0;
         if (fd >= 0) {
                 (void) close(fd);
                 handover_unstore(c); /* systemd's copy too: the store holds one socket per name */
         }
-        int r = server_listen(d, &c->listener, c->dir_fd, "socket", c->socket_uid, c->socket_gid, 0600);
+        int r = server_listen(d, &c->listener, dir_fd, "socket", c->socket_uid, c->socket_gid, 0600);
         if (r >= 0)
                 handover_store(c);
         return r;
@@ -262,7 +272,7 @@ static Container *container_new(Daemon *d, const char *name, const char *cgroup,
         Container *c = calloc(1, sizeof(Container));
         if (!c)
                 return NULL;
-        *c = (Container) { .daemon = d, .dir_fd = -EBADF, .leader_pidfd = -EBADF, .pidns = PIDNS_NULL,
+        *c = (Container) { .daemon = d, .leader_pidfd = -EBADF, .pidns = PIDNS_NULL,
                            .listener = { .fd = -EBADF } };
         c->name = strdup(name);
         c->cgroup = strdup(cgroup);
@@ -390,13 +400,9 @@ int registry_register(Daemon *d, const char *name, const char *cgroup, const cha
                 /* Leave nothing behind: the groups this call made, the socket, the directory. */
                 if (c->tree && made)
                         (void) cg_tree_destroy(c->tree, made, true, NULL);
-                if (c->dir_fd >= 0) {
-                        (void) unlinkat(c->dir_fd, "socket", 0);
-                        (void) unlinkat(d->containers_fd, name, AT_REMOVEDIR);
-                }
                 if (c->listener.fd >= 0)
                         handover_unstore(c);
-                state_remove(d, name);
+                forget_files(d, name);
                 container_free(c);
                 return k == -ENOMEM || r == NULL ? k : cgd_error_errno(r->error);
         }
@@ -425,10 +431,7 @@ int registry_unregister(Daemon *d, Container *c, bool remove_cgroup, CgdRefusal 
         g_hash_table_steal(d->containers, c->name);
         handover_unstore(c);
         budget_return_groups(&d->budget, c->groups);
-        if (c->dir_fd >= 0)
-                (void) unlinkat(c->dir_fd, "socket", 0);
-        (void) unlinkat(d->containers_fd, c->name, AT_REMOVEDIR);
-        state_remove(d, c->name);
+        forget_files(d, c->name);
         container_free(c);
         return 0;
 }
@@ -535,11 +538,8 @@ static int reload_one(Daemon *d, const char *file) {
                         if (c->created_root)
                                 (void) cg_tree_destroy(c->tree, c->tree->hierarchies, true, &failure);
                 }
-                _cleanup_free_ char *socket = g_strdup_printf("%s/socket", name);
-                (void) unlinkat(d->containers_fd, socket, 0);
-                (void) unlinkat(d->containers_fd, name, AT_REMOVEDIR);
                 handover_unstore(c);
-                state_remove(d, name);
+                forget_files(d, name);
                 container_free(c);
                 return 0;
         }

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/epoll.h> /* EPOLLIN, EPOLLOUT */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -457,6 +458,26 @@ size_t server_n_conns(Daemon *d) {
         size_t n = 0;
         for (Conn *c = d->conns; c; c = c->next)
                 n += !c->dead;
+        return n;
+}
+
+/* In the middle of something: authenticating, a message partly read or waiting to be read, a
+ * reply not yet written, or its container's job running. An idle connection (a subscriber, the
+ * bridge between two requests) is none of these and need not hold up a restart. */
+static bool conn_busy(Conn *c) {
+        int unread = 0;
+        uint64_t queued = 0;
+        if (c->dead)
+                return false;
+        return !c->running || !c->at_boundary || c->pending || (c->container && c->container->job) ||
+               (ioctl(c->fd, FIONREAD, &unread) >= 0 && unread > 0) ||
+               (sd_bus_get_n_queued_write(c->bus, &queued) >= 0 && queued > 0);
+}
+
+size_t server_n_busy_conns(Daemon *d) {
+        size_t n = 0;
+        for (Conn *c = d->conns; c; c = c->next)
+                n += conn_busy(c);
         return n;
 }
 
