@@ -86,7 +86,7 @@ $(LIBCLIENT): $(LIBCLIENT_OBJS)
 # Only the functions of include/cgdelegate.h are exported, at version CGDELEGATE_0.1.
 $(SHLIB): $(LIBCLIENT_OBJS) client/libcgdelegate.sym
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libcgdelegate.so.$(SOVERSION) -Wl,--version-script=client/libcgdelegate.sym \
-	      -Wl,--no-undefined -o $@ $(LIBCLIENT_OBJS) $(shell pkg-config --libs libsystemd)
+	      -Wl,--no-undefined -o $@ $(LIBCLIENT_OBJS)
 	ln -sf $(notdir $@) $(BUILD)/libcgdelegate.so.$(SOVERSION)
 	ln -sf $(notdir $@) $(BUILD)/libcgdelegate.so
 
@@ -108,8 +108,10 @@ $(BUILD)/tests/unit/test-bridge: $(BUILD)/tests/unit/test-bridge.o $(BUILD)/brid
 $(BUILD)/tests/integration/test-%: $(BUILD)/tests/integration/test-%.o $(TEST_COMMON) $(LIBCGD)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(TEST_PKGS) $(PKGS))
 
+# libcgdelegate speaks D-Bus itself (client/wire.c): the programs built on it alone load no
+# libsystemd, which costs a short-lived process more than its call (docs/performance.md).
 $(CTL): $(CTL_SRCS:%.c=$(BUILD)/%.o) $(LIBCLIENT)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 # The library's own integration test links the shared object, as a runtime would.
 $(BUILD)/tests/integration/test-libcgdelegate: $(BUILD)/tests/integration/test-libcgdelegate.o $(TEST_COMMON) $(LIBCGD) $(SHLIB)
@@ -119,7 +121,7 @@ $(BUILD)/tests/integration/test-libcgdelegate: $(BUILD)/tests/integration/test-l
 $(BUILD)/bridge/cgdelegate-systemd-bridge: $(BRIDGE_OBJS) $(LIBCLIENT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd)
 $(BUILD)/bridge/cgdelegate-exec: $(BUILD)/bridge/cgdelegate-exec.o $(LIBCLIENT)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libsystemd)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/oci-hook/%.o: ALL_CFLAGS += $(shell pkg-config --cflags json-c)
 $(HOOK): $(BUILD)/oci-hook/cgdelegate-oci-hook.o $(HOOK_OBJS) $(LIBCLIENT) $(LIBCGD)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libcgdelegate's connection: opening a socket (peer-to-peer D-Bus, no bus daemon), knowing
- * which interface it speaks, calling with a timeout, turning a refusal into an errno while
- * keeping its name and message for the caller, and queueing the signals a subscription brings.
+ * libcgdelegate's connection: opening a socket (peer-to-peer D-Bus, no bus daemon, spoken by
+ * wire.c), knowing which interface it speaks, calling with a timeout, turning a refusal into an
+ * errno while keeping its name and message for the caller, and queueing the signals a
+ * subscription brings.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -41,42 +42,43 @@ int client_fail(cgd_client *c, int r, const char *name, const char *fmt, ...) {
         return r;
 }
 
-int client_new_call(cgd_client *c, int admin, const char *member, sd_bus_message **ret) {
+int client_new_call(cgd_client *c, int admin, const char *member, WireMsg **ret) {
         client_clear_error(c);
         if (c->admin == admin)
-                return sd_bus_message_new_method_call(c->bus, ret, NULL, CLIENT_PATH,
-                                                      admin ? CLIENT_IFACE_MANAGER : CLIENT_IFACE_CONTAINER, member);
+                return wire_msg_new_call(CLIENT_PATH, admin ? CLIENT_IFACE_MANAGER : CLIENT_IFACE_CONTAINER, member, ret);
         return client_fail(c, -EOPNOTSUPP, "org.cgdelegate.Error.NotSupported",
                            "%s is a method of %s; %s speaks %s", member,
                            admin ? CLIENT_IFACE_MANAGER : CLIENT_IFACE_CONTAINER, c->socket,
                            c->admin ? CLIENT_IFACE_MANAGER : CLIENT_IFACE_CONTAINER);
 }
 
-int client_call(cgd_client *c, sd_bus_message *m, sd_bus_message **ret_reply) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r = sd_bus_call(c->bus, m, c->timeout_usec, &e, ret_reply);
+int client_call(cgd_client *c, WireMsg *m, WireMsg **ret_reply) {
+        _cleanup_free_ char *name = NULL, *message = NULL;
+        int r = wire_call(c->bus, m, c->timeout_usec, ret_reply, &name, &message);
         if (r >= 0)
                 return 0;
-        if (!sd_bus_error_is_set(&e))
+        if (r != -EREMOTEIO)
                 return client_fail(c, r, "org.cgdelegate.Error.Failed", "%s: %s", c->socket, strerror(-r));
-        (void) client_set_error(c, e.name, e.message);
-        CgdError code = cgd_error_from_name(e.name);
-        /* Names from outside the protocol (org.freedesktop.DBus.Error.*) keep sd-bus's mapping. */
-        return code >= 0 ? cgd_error_errno(code) : r;
+        if (!name || !message)
+                return client_fail(c, -ENOMEM, "org.cgdelegate.Error.Failed", "out of memory");
+        (void) client_set_error(c, name, message);
+        CgdError code = cgd_error_from_name(name);
+        /* Names from outside the protocol (org.freedesktop.DBus.Error.*) map as sd-bus maps them. */
+        return code >= 0 ? cgd_error_errno(code) : wire_error_errno(name);
 }
 
 int client_call_simple(cgd_client *c, const char *member, const char *path, const cgd_options *o) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(wire_msg_freep) WireMsg *m = NULL;
         int r = client_new_call(c, 0, member, &m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "s", path);
+                r = wire_append(m, "s", path);
         if (r >= 0)
                 r = client_append_options(m, o);
         return r < 0 ? r : client_call(c, m, NULL);
 }
 
 int client_call_dict(cgd_client *c, int admin, const char *member, cgd_dict **ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(wire_msg_freep) WireMsg *m = NULL, *reply = NULL;
         int r = client_new_call(c, admin, member, &m);
         r = r < 0 ? r : client_call(c, m, &reply);
         return r < 0 ? r : client_read_dict(reply, ret);
@@ -84,22 +86,22 @@ int client_call_dict(cgd_client *c, int admin, const char *member, cgd_dict **re
 
 /* ---- events ---- */
 
-static int read_event(sd_bus_message *m, cgd_event *e) {
+static int read_event(WireMsg *m, cgd_event *e) {
         const char *a = NULL, *b = NULL, *p = NULL, *d = NULL, *res = NULL;
         uint64_t count = 0;
         int r;
-        if (sd_bus_message_is_signal(m, CLIENT_IFACE_MANAGER, "Audit"))
-                r = sd_bus_message_read(m, "sssss", &a, &b, &p, &d, &res);
-        else if (sd_bus_message_is_signal(m, CLIENT_IFACE_CONTAINER, "GroupEmpty"))
-                r = sd_bus_message_read(m, "s", &p);
-        else if (sd_bus_message_is_signal(m, CLIENT_IFACE_CONTAINER, "MemoryEvent"))
-                r = sd_bus_message_read(m, "sst", &p, &b, &count);
+        if (wire_msg_is_signal(m, CLIENT_IFACE_MANAGER, "Audit"))
+                r = wire_read(m, "sssss", &a, &b, &p, &d, &res);
+        else if (wire_msg_is_signal(m, CLIENT_IFACE_CONTAINER, "GroupEmpty"))
+                r = wire_read(m, "s", &p);
+        else if (wire_msg_is_signal(m, CLIENT_IFACE_CONTAINER, "MemoryEvent"))
+                r = wire_read(m, "sst", &p, &b, &count);
         else
                 return 0;
         if (r < 0)
                 return r;
-        bool memory = sd_bus_message_is_signal(m, CLIENT_IFACE_CONTAINER, "MemoryEvent");
-        e->name = strdup(sd_bus_message_get_member(m));
+        bool memory = wire_msg_is_signal(m, CLIENT_IFACE_CONTAINER, "MemoryEvent");
+        e->name = strdup(wire_msg_member(m));
         e->container = a ? strdup(a) : NULL;
         e->operation = b && !memory ? strdup(b) : NULL;
         e->kind = b && memory ? strdup(b) : NULL;
@@ -110,61 +112,39 @@ static int read_event(sd_bus_message *m, cgd_event *e) {
         return e->name ? 1 : -ENOMEM;
 }
 
-static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        cgd_client *c = userdata;
-        if (!sd_bus_message_is_signal(m, NULL, NULL))
-                return 0;
-        cgd_event *e = calloc(1, sizeof *e);
-        if (!e)
-                return 0;
-        if (read_event(m, e) <= 0) {
-                cgd_event_free(e);
-                return 0;
-        }
-        if (c->events_count == CLIENT_EVENTS_MAX) { /* a reader that falls behind loses the oldest */
-                cgd_event_free(c->events[c->events_head]);
-                c->events_head = (c->events_head + 1) % CLIENT_EVENTS_MAX;
-                c->events_count--;
-        }
-        c->events[(c->events_head + c->events_count) % CLIENT_EVENTS_MAX] = e;
-        c->events_count++;
-        return 0;
-}
-
 static uint64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
+/* Signals of other interfaces and members are dropped: an event is one of the three above. */
 int cgd_client_next_event(cgd_client *c, uint64_t timeout_usec, cgd_event **ret) {
         uint64_t deadline = timeout_usec == UINT64_MAX ? UINT64_MAX : now_usec() + timeout_usec;
         for (;;) {
-                if (c->events_count > 0) {
-                        *ret = c->events[c->events_head];
-                        c->events_head = (c->events_head + 1) % CLIENT_EVENTS_MAX;
-                        c->events_count--;
-                        return 1;
-                }
-                int r = sd_bus_process(c->bus, NULL);
+                _cleanup_(wire_msg_freep) WireMsg *m = NULL;
+                uint64_t now = now_usec();
+                int r = wire_next_signal(c->bus, deadline == UINT64_MAX ? UINT64_MAX : deadline > now ? deadline - now : 0, &m);
                 if (r < 0)
                         return client_fail(c, r, "org.cgdelegate.Error.Failed", "%s: %s", c->socket, strerror(-r));
-                if (r > 0)
-                        continue;
-                uint64_t now = now_usec();
-                if (now >= deadline)
+                if (r == 0)
                         return 0;
-                r = sd_bus_wait(c->bus, deadline == UINT64_MAX ? UINT64_MAX : deadline - now);
-                if (r < 0 && r != -EINTR)
-                        return client_fail(c, r, "org.cgdelegate.Error.Failed", "%s: %s", c->socket, strerror(-r));
+                cgd_event *e = calloc(1, sizeof *e);
+                if (!e)
+                        return client_fail(c, -ENOMEM, "org.cgdelegate.Error.Failed", "out of memory");
+                if (read_event(m, e) > 0) {
+                        *ret = e;
+                        return 1;
+                }
+                cgd_event_free(e);
         }
 }
 
 int cgd_subscribe(cgd_client *c, const char *const *events) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(wire_msg_freep) WireMsg *m = NULL;
         int r = client_new_call(c, c->admin, "Subscribe", &m);
         if (r >= 0)
-                r = sd_bus_message_append_strv(m, (char **) (events ? events : (const char *const[]) { NULL }));
+                r = wire_append_strv(m, (char **) (events ? events : (const char *const[]) { NULL }));
         return r < 0 ? r : client_call(c, m, NULL);
 }
 
@@ -179,16 +159,17 @@ static int client_detect_interface(cgd_client *c) {
                 c->admin = streq(base, "admin.socket");
                 return 0;
         }
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(wire_msg_freep) WireMsg *m = NULL, *reply = NULL;
+        _cleanup_free_ char *name = NULL, *message = NULL;
         const char *xml;
-        int r = sd_bus_call_method(c->bus, NULL, CLIENT_PATH, "org.freedesktop.DBus.Introspectable", "Introspect", &e,
-                                   &reply, "");
+        int r = wire_msg_new_call(CLIENT_PATH, "org.freedesktop.DBus.Introspectable", "Introspect", &m);
         if (r >= 0)
-                r = sd_bus_message_read(reply, "s", &xml);
+                r = wire_call(c->bus, m, c->timeout_usec, &reply, &name, &message);
+        if (r >= 0)
+                r = wire_read(reply, "s", &xml);
         if (r < 0)
                 return client_fail(c, r, "org.cgdelegate.Error.Failed", "%s: cannot tell which interface it speaks: %s",
-                                   c->socket, e.message ? e.message : strerror(-r));
+                                   c->socket, message ? message : strerror(-r));
         c->admin = strstr(xml, "\"" CLIENT_IFACE_MANAGER "\"") != NULL;
         return 0;
 }
@@ -201,21 +182,11 @@ int cgd_client_open(const char *socket_path, cgd_client **ret) {
         cgd_client *c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        _cleanup_free_ char *address = NULL;
         int r = -ENOMEM;
         c->timeout_usec = DEFAULT_TIMEOUT_USEC;
         c->socket = strdup(socket_path);
-        c->events = calloc(CLIENT_EVENTS_MAX, sizeof *c->events);
-        if (c->socket && c->events && asprintf(&address, "unix:path=%s", socket_path) >= 0)
-                r = sd_bus_new(&c->bus);
-        if (r >= 0)
-                r = sd_bus_set_address(c->bus, address);
-        if (r >= 0)
-                r = sd_bus_negotiate_fds(c->bus, true);
-        if (r >= 0)
-                r = sd_bus_start(c->bus);
-        if (r >= 0)
-                r = sd_bus_add_filter(c->bus, &c->filter, on_message, c);
+        if (c->socket)
+                r = wire_bus_open(socket_path, &c->bus);
         if (r >= 0)
                 r = client_detect_interface(c);
         if (r < 0) {
@@ -229,14 +200,7 @@ int cgd_client_open(const char *socket_path, cgd_client **ret) {
 cgd_client *cgd_client_free(cgd_client *c) {
         if (!c)
                 return NULL;
-        while (c->events && c->events_count > 0) {
-                cgd_event_free(c->events[c->events_head]);
-                c->events_head = (c->events_head + 1) % CLIENT_EVENTS_MAX;
-                c->events_count--;
-        }
-        free(c->events);
-        sd_bus_slot_unref(c->filter);
-        sd_bus_flush_close_unref(c->bus);
+        wire_bus_close(c->bus);
         client_clear_error(c);
         free(c->socket);
         free(c);
@@ -265,5 +229,5 @@ const char *cgd_client_error_message(const cgd_client *c) {
 }
 
 int cgd_client_get_fd(cgd_client *c) {
-        return sd_bus_get_fd(c->bus);
+        return wire_bus_fd(c->bus);
 }

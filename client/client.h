@@ -6,33 +6,28 @@
  */
 #pragma once
 
-#include <systemd/sd-bus.h>
-
 #include "cgdelegate.h"
 #include "macro.h"
+#include "wire.h"
 
 #define CLIENT_PATH "/org/cgdelegate"
 #define CLIENT_IFACE_CONTAINER "org.cgdelegate.Container1"
 #define CLIENT_IFACE_MANAGER "org.cgdelegate.Manager1"
-#define CLIENT_EVENTS_MAX 1024 /* queued and not yet taken: older ones are dropped past it */
 
 struct cgd_client {
-        sd_bus *bus;
+        WireBus *bus;
         char *socket;
         int admin;
         uint64_t timeout_usec;
         char *error_name;
         char *error_message;
-        sd_bus_slot *filter;
-        cgd_event **events; /* a ring of queued signals */
-        size_t events_head, events_count;
 };
 
 /* A new call of member of Manager1 (admin) or Container1; refused on the client's side when the
  * socket speaks the other interface. */
-int client_new_call(cgd_client *c, int admin, const char *member, sd_bus_message **ret);
+int client_new_call(cgd_client *c, int admin, const char *member, WireMsg **ret);
 /* Sends m and waits; a refusal is recorded and mapped to its errno. */
-int client_call(cgd_client *c, sd_bus_message *m, sd_bus_message **ret_reply);
+int client_call(cgd_client *c, WireMsg *m, WireMsg **ret_reply);
 /* Records a failure found on the client's side under a D-Bus error name; returns r. */
 int client_fail(cgd_client *c, int r, const char *name, const char *fmt, ...) _printf_(4, 5);
 /* A method call with (s path, ..., a{sv}) that returns nothing: the common shape. */
@@ -41,9 +36,9 @@ int client_call_simple(cgd_client *c, const char *member, const char *path, cons
 /* A method call without arguments whose reply is one a{sv} or a{st} (GetPolicy, GetStatistics). */
 int client_call_dict(cgd_client *c, int admin, const char *member, cgd_dict **ret);
 
-int client_append_options(sd_bus_message *m, const cgd_options *o);
-int client_append_properties(sd_bus_message *m, const cgd_property *p, size_t n);
-int client_read_properties(sd_bus_message *m, cgd_property **ret, size_t *ret_n);
-int client_read_dict(sd_bus_message *m, cgd_dict **ret);
-int client_read_pids(sd_bus_message *m, pid_t **ret, size_t *ret_n);
-int client_read_strv(sd_bus_message *m, char ***ret);
+int client_append_options(WireMsg *m, const cgd_options *o);
+int client_append_properties(WireMsg *m, const cgd_property *p, size_t n);
+int client_read_properties(WireMsg *m, cgd_property **ret, size_t *ret_n);
+int client_read_dict(WireMsg *m, cgd_dict **ret);
+int client_read_pids(WireMsg *m, pid_t **ret, size_t *ret_n);
+int client_read_strv(WireMsg *m, char ***ret);

@@ -149,47 +149,47 @@ int cgd_options_add_properties(cgd_options *o, const char *key, const cgd_proper
         return 0;
 }
 
-int client_append_properties(sd_bus_message *m, const cgd_property *p, size_t n) {
-        int r = sd_bus_message_open_container(m, 'a', "(ss)");
+int client_append_properties(WireMsg *m, const cgd_property *p, size_t n) {
+        int r = wire_open(m, 'a', "(ss)");
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_bus_message_append(m, "(ss)", p[i].key, p[i].value);
-        return r < 0 ? r : sd_bus_message_close_container(m);
+                r = wire_append(m, "(ss)", p[i].key, p[i].value);
+        return r < 0 ? r : wire_close(m);
 }
 
-static int append_value(sd_bus_message *m, const Value *v) {
+static int append_value(WireMsg *m, const Value *v) {
         switch (v->signature[0]) {
         case 'b':
-                return sd_bus_message_append(m, "b", v->b);
+                return wire_append(m, "b", v->b);
         case 'u':
-                return sd_bus_message_append(m, "u", (uint32_t) v->u);
+                return wire_append(m, "u", (uint32_t) v->u);
         case 'h':
-                return sd_bus_message_append(m, "h", v->fd);
+                return wire_append(m, "h", v->fd);
         default:
                 return client_append_properties(m, v->props.p, v->props.n);
         }
 }
 
-int client_append_options(sd_bus_message *m, const cgd_options *o) {
-        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+int client_append_options(WireMsg *m, const cgd_options *o) {
+        int r = wire_open(m, 'a', "{sv}");
         for (size_t i = 0; o && r >= 0 && i < o->n; i++) {
-                r = sd_bus_message_open_container(m, 'e', "sv");
-                r = r < 0 ? r : sd_bus_message_append(m, "s", o->items[i].key);
-                r = r < 0 ? r : sd_bus_message_open_container(m, 'v', o->items[i].signature);
+                r = wire_open(m, 'e', "sv");
+                r = r < 0 ? r : wire_append(m, "s", o->items[i].key);
+                r = r < 0 ? r : wire_open(m, 'v', o->items[i].signature);
                 r = r < 0 ? r : append_value(m, &o->items[i]);
-                r = r < 0 ? r : sd_bus_message_close_container(m);
-                r = r < 0 ? r : sd_bus_message_close_container(m);
+                r = r < 0 ? r : wire_close(m);
+                r = r < 0 ? r : wire_close(m);
         }
-        return r < 0 ? r : sd_bus_message_close_container(m);
+        return r < 0 ? r : wire_close(m);
 }
 
 /* ---- reading replies ---- */
 
-int client_read_properties(sd_bus_message *m, cgd_property **ret, size_t *ret_n) {
+int client_read_properties(WireMsg *m, cgd_property **ret, size_t *ret_n) {
         cgd_property *p = NULL;
         size_t n = 0;
         const char *k, *v;
-        int r = sd_bus_message_enter_container(m, 'a', "(ss)");
-        while (r >= 0 && (r = sd_bus_message_read(m, "(ss)", &k, &v)) > 0) {
+        int r = wire_enter(m, 'a', "(ss)");
+        while (r >= 0 && (r = wire_read(m, "(ss)", &k, &v)) > 0) {
                 cgd_property *grown = realloc(p, (n + 1) * sizeof *p);
                 if (!grown) {
                         r = -ENOMEM;
@@ -202,7 +202,7 @@ int client_read_properties(sd_bus_message *m, cgd_property **ret, size_t *ret_n)
                         r = -ENOMEM;
         }
         if (r >= 0)
-                r = sd_bus_message_exit_container(m);
+                r = wire_exit(m);
         if (r < 0) {
                 cgd_properties_free(p, n);
                 return r;
@@ -212,9 +212,9 @@ int client_read_properties(sd_bus_message *m, cgd_property **ret, size_t *ret_n)
         return 0;
 }
 
-int client_read_strv(sd_bus_message *m, char ***ret) {
+int client_read_strv(WireMsg *m, char ***ret) {
         char **l = NULL;
-        int r = sd_bus_message_read_strv(m, &l);
+        int r = wire_read_strv(m, &l);
         if (r < 0)
                 return r;
         if (!l && !(l = calloc(1, sizeof *l)))
@@ -223,10 +223,10 @@ int client_read_strv(sd_bus_message *m, char ***ret) {
         return 0;
 }
 
-int client_read_pids(sd_bus_message *m, pid_t **ret, size_t *ret_n) {
+int client_read_pids(WireMsg *m, pid_t **ret, size_t *ret_n) {
         const uint32_t *a;
         size_t size;
-        int r = sd_bus_message_read_array(m, 'u', (const void **) &a, &size);
+        int r = wire_read_array(m, 'u', (const void **) &a, &size);
         if (r < 0)
                 return r;
         size_t n = size / sizeof *a;
@@ -240,23 +240,23 @@ int client_read_pids(sd_bus_message *m, pid_t **ret, size_t *ret_n) {
         return 0;
 }
 
-static int read_variant(sd_bus_message *m, Value *v) {
+static int read_variant(WireMsg *m, Value *v) {
         const char *sig = v->signature, *s;
         uint32_t u;
         int r;
         if (streq(sig, "s")) {
-                r = sd_bus_message_read(m, "s", &s);
+                r = wire_read(m, "s", &s);
                 return r < 0 ? r : (v->s = strdup(s)) ? 0 : -ENOMEM;
         }
         if (streq(sig, "u")) {
-                r = sd_bus_message_read(m, "u", &u);
+                r = wire_read(m, "u", &u);
                 v->u = u;
                 return r;
         }
         if (streq(sig, "t"))
-                return sd_bus_message_read(m, "t", &v->u);
+                return wire_read(m, "t", &v->u);
         if (streq(sig, "b"))
-                return sd_bus_message_read(m, "b", &v->b);
+                return wire_read(m, "b", &v->b);
         if (streq(sig, "as"))
                 return client_read_strv(m, &v->strv);
         if (streq(sig, "a(ss)"))
@@ -264,29 +264,29 @@ static int read_variant(sd_bus_message *m, Value *v) {
         /* A type this version does not know: kept by name, readable by no getter. */
         free(v->signature);
         v->signature = strdup("?");
-        return v->signature ? sd_bus_message_skip(m, NULL) : -ENOMEM;
+        return v->signature ? wire_skip(m) : -ENOMEM;
 }
 
-static int read_entry(sd_bus_message *m, cgd_dict *d) {
+static int read_entry(WireMsg *m, cgd_dict *d) {
         const char *key, *contents;
-        int r = sd_bus_message_read(m, "s", &key);
+        int r = wire_read(m, "s", &key);
         if (r >= 0)
-                r = sd_bus_message_peek_type(m, NULL, &contents);
+                r = wire_peek(m, NULL, &contents);
         if (r < 0)
                 return r;
         Value *v = values_add(&d->items, &d->n, key, contents);
         if (!v)
                 return -ENOMEM;
-        r = sd_bus_message_enter_container(m, 'v', contents);
+        r = wire_enter(m, 'v', contents);
         if (r >= 0)
                 r = read_variant(m, v);
-        return r < 0 ? r : sd_bus_message_exit_container(m);
+        return r < 0 ? r : wire_exit(m);
 }
 
-int client_read_dict(sd_bus_message *m, cgd_dict **ret) {
+int client_read_dict(WireMsg *m, cgd_dict **ret) {
         char type;
         const char *contents;
-        int r = sd_bus_message_peek_type(m, &type, &contents);
+        int r = wire_peek(m, &type, &contents);
         if (r < 0)
                 return r;
         cgd_dict *d = calloc(1, sizeof *d);
@@ -294,13 +294,13 @@ int client_read_dict(sd_bus_message *m, cgd_dict **ret) {
                 return -ENOMEM;
         /* a{sv} from GetPolicy and GetContainer; a{st} from GetStatistics, read as the same. */
         bool plain = streq(contents, "{st}");
-        r = sd_bus_message_enter_container(m, 'a', contents);
-        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', plain ? "st" : "sv")) > 0) {
+        r = wire_enter(m, 'a', contents);
+        while (r >= 0 && (r = wire_enter(m, 'e', plain ? "st" : "sv")) > 0) {
                 if (plain) {
                         const char *key;
                         uint64_t u;
                         Value *v = NULL;
-                        r = sd_bus_message_read(m, "st", &key, &u);
+                        r = wire_read(m, "st", &key, &u);
                         if (r >= 0 && !(v = values_add(&d->items, &d->n, key, "t")))
                                 r = -ENOMEM;
                         if (v)
@@ -308,10 +308,10 @@ int client_read_dict(sd_bus_message *m, cgd_dict **ret) {
                 } else
                         r = read_entry(m, d);
                 if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
+                        r = wire_exit(m);
         }
         if (r >= 0)
-                r = sd_bus_message_exit_container(m);
+                r = wire_exit(m);
         if (r < 0) {
                 cgd_dict_free(d);
                 return r;

@@ -236,7 +236,7 @@ static void conn_dispatch(Conn *c) {
                         conn_kill(c);
                         return;
                 }
-                bool was_running = c->running;
+                bool was_running = c->running, was_started = c->started;
                 if (!c->started) {
                         /* Started only now: sd_bus_start() already reads what the peer sent,
                          * and the guard must have seen it first. */
@@ -256,7 +256,9 @@ static void conn_dispatch(Conn *c) {
                          * is framing of our own (see docs/daemon.md). */
                         c->at_boundary = false;
                 }
-                if (r == 0)
+                /* After the start, go on: the authentication's answer is to be written, and a
+                 * call may have come with it (libcgdelegate sends both at once). */
+                if (r == 0 && was_started)
                         break;
                 /* A message was dispatched, and sd-bus never reads past one: whether another
                  * one is waiting, epoll (level-triggered) says without a peek per call, and the

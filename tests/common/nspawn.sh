@@ -21,6 +21,29 @@ host_pid() {
         return 1
 }
 
+# start_container CG MACHINE SOCKETDIR: systemd-nspawn boots the host's / (volatile; the build
+# tree at /opt/cgdelegate, SOCKETDIR at /run/host/cgdelegate, read-only) in the groups at host
+# path CG, in every hierarchy where they exist. Sets $nspawn and, once its init runs, $P; succeeds
+# when systemd inside says it is up. nspawn's output goes to $t/nspawn.log.
+start_container() {
+        ( for h in /sys/fs/cgroup/*/; do [ -e "$h${1#/}/cgroup.procs" ] && echo $BASHPID >"$h${1#/}/cgroup.procs"; done
+          exec setsid systemd-nspawn --register=no --keep-unit --volatile=yes -D / --boot -M "$2" \
+               --bind-ro="$3:/run/host/cgdelegate" --bind-ro="$build:/opt/cgdelegate" \
+               systemd.mask=systemd-firstboot.service </dev/null >"$t/nspawn.log" 2>&1 ) &
+        nspawn=$!
+        wait_for 10 "P=\$(pgrep -P $nspawn | head -1); [ -n \"\$P\" ]" && wait_booted 60
+}
+
+# stop_container: powers the container off (systemctl poweroff), killed after 10 s.
+stop_container() {
+        if [ -n "$P" ] && kill -0 "$P" 2>/dev/null; then
+                nsenter -t "$P" -a systemctl poweroff >/dev/null 2>&1
+                for _ in $(seq 100); do kill -0 "$nspawn" 2>/dev/null || break; sleep 0.1; done
+        fi
+        [ -n "$nspawn" ] && kill -9 "$nspawn" 2>/dev/null && wait "$nspawn" 2>/dev/null
+        nspawn='' P=''
+}
+
 # wait_booted SECONDS: until the container's systemd says running or degraded.
 wait_booted() {
         wait_for "$1" 'case "$(in_c systemctl is-system-running 2>/dev/null)" in running|degraded) true;; *) false;; esac'

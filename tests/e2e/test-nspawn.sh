@@ -25,11 +25,7 @@ G="${mem%/}/cgd-e2e-$$"
 scratch e2e "$G"
 nspawn='' P=''
 before_cleanup() {
-        if [ -n "$P" ] && kill -0 "$P" 2>/dev/null; then
-                nsenter -t "$P" -a systemctl poweroff >/dev/null 2>&1
-                for _ in $(seq 100); do kill -0 "$nspawn" 2>/dev/null || break; sleep 0.1; done
-        fi
-        [ -n "$nspawn" ] && kill -9 "$nspawn" 2>/dev/null && wait "$nspawn" 2>/dev/null
+        stop_container
         "$CTL" --socket "$t/run/admin.socket" unregister c --remove-cgroup >/dev/null 2>&1
 }
 
@@ -50,13 +46,7 @@ echo "1..13"
 ok "register c (policy pod, Create) before the container starts: its socket directory exists" \
    '$admin register c --cgroup $G/c --create --policy pod && [ -S $t/run/containers/c/socket ]'
 ok "systemd-nspawn boots the host's systemd from c's groups; the daemon gets its init as leader" \
-   '( for h in /sys/fs/cgroup/*/; do [ -e "$h${G#/}/c/cgroup.procs" ] && echo $BASHPID >"$h${G#/}/c/cgroup.procs"; done
-      exec setsid systemd-nspawn --register=no --keep-unit --volatile=yes -D / --boot -M cgde2e$$ \
-           --bind-ro=$t/run/containers/c:/run/host/cgdelegate --bind-ro=$build:/opt/cgdelegate \
-           systemd.mask=systemd-firstboot.service </dev/null >$t/nspawn.log 2>&1 ) &
-    nspawn=$!
-    wait_for 10 "P=\$(pgrep -P $nspawn | head -1); [ -n \"\$P\" ]" && wait_booted 60;
-    echo "init $P"; [ -n "$P" ] && $admin --json status c >/dev/null && $CTL --socket $t/run/admin.socket register --help >/dev/null &&
+   'start_container $G/c cgde2e$$ $t/run/containers/c; echo "init $P"; [ -n "$P" ] && $admin --json status c >/dev/null && $CTL --socket $t/run/admin.socket register --help >/dev/null &&
     busctl --address=unix:path=$t/run/admin.socket call org.cgdelegate /org/cgdelegate org.cgdelegate.Manager1 SetContainerLeader "sua{sv}" c $P 0'
 echo "$P" >"$t/P"; P=$(cat "$t/P"); nspawn=$(pgrep -f "systemd-nspawn.*cgde2e$$" | head -1)
 ok "inside, the v1 controllers are mounted read-only (systemd cannot apply its limits there itself)" \
