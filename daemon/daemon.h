@@ -68,6 +68,7 @@ struct Conn {
         bool started;         /* sd_bus_start() was called */
         bool running;         /* authentication done */
         bool audit_subscriber;
+        bool objects;         /* sd-bus has the object vtables (server.c: conn_add_objects()) */
         bool pending;         /* waiting: rate, a job, or the rest of a header */
         bool dead;            /* closed; freed by the sweep */
         uint64_t short_since; /* when a partial header was first seen */

@@ -64,7 +64,7 @@ C1_HIERS="blkio cpu cpuset freezer memory pids systemd unified" # the default po
 C2_HIERS="cpu freezer memory pids systemd unified"               # tight: memory, pids, cpu
 APP_LIMITS='a(ss) 3 "memory.max" "67108864" "pids.max" "5" "cpu.max" "20000 100000"'
 
-plan 116
+plan 119
 
 # ---- 1. the daemon answers ----
 
@@ -705,6 +705,30 @@ t "peer: Peer.GetMachineId on c1's socket -> AccessDenied (the host's machine id
 t "peer: Peer.GetMachineId on the admin socket -> AccessDenied" \
         refused AccessDenied admin org.freedesktop.DBus.Peer.GetMachineId
 t "peer: Hello on c1's socket answers a unique name" hello
+
+# The daemon runs its methods from their vtables itself and leaves the rest to sd-bus (server.c,
+# conn_call()): on a fresh connection that never introspected, sd-bus's own answers must still
+# come, and change nothing.
+sdbus_answer() { # sdbus_answer WANT METHOD SIGNATURE PYTHON_ARGS
+        local before out
+        before=$(snapshot "")
+        out=$(timeout "$CALL_TIMEOUT" nsenter -t "${LEADER[c1]}" -p -m /usr/bin/python3 -c '
+import dbus, sys
+c = dbus.connection.Connection("unix:path=/run/host/cgdelegate/socket")
+try:
+    c.call_blocking("org.cgdelegate", "/org/cgdelegate", "org.cgdelegate.Container1", sys.argv[1], sys.argv[2], eval(sys.argv[3]))
+    print("succeeded")
+except dbus.exceptions.DBusException as e:
+    print(e.get_dbus_name())
+' "$2" "$3" "$4" 2>&1)
+        eq "$2($3)" "$out" "$1" && eq "cgroupfs" "$(snapshot "")" "$before"
+}
+t "dispatch: SetProperties with signature 's' -> org.freedesktop.DBus.Error.InvalidArgs (sd-bus's answer), nothing changed" \
+        sdbus_answer org.freedesktop.DBus.Error.InvalidArgs SetProperties s '["/"]'
+t "dispatch: an unknown member -> org.freedesktop.DBus.Error.UnknownMethod" \
+        sdbus_answer org.freedesktop.DBus.Error.UnknownMethod NoSuchMethod "" '[]'
+t "dispatch: ListGroups with its signature on a fresh connection succeeds" \
+        sdbus_answer succeeded ListGroups sb '["/", True]'
 
 # ---- 7. restart ----
 
