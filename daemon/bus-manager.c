@@ -28,7 +28,14 @@ static int done(sd_bus_message *m, Conn *conn, const Container *c, const char *n
 
 static int find(Conn *conn, const char *name, Container **ret, CgdRefusal *r) {
         *ret = registry_find(conn->daemon, name);
-        return *ret ? 0 : cgd_refuse(r, CGD_ERROR_NOT_FOUND, "no container '%.64s' is registered", name);
+        if (!*ret)
+                return cgd_refuse(r, CGD_ERROR_NOT_FOUND, "no container '%.64s' is registered", name);
+        int k = registry_ready(*ret); /* restarted and not used yet */
+        if (k == -ESRCH)
+                return cgd_refuse(r, CGD_ERROR_NOT_FOUND, "container '%.64s' ended while the daemon was stopped", name);
+        if (k < 0)
+                return cgd_refuse(r, CGD_ERROR_FAILED, "container '%.64s' cannot be served again yet: %s", name, strerror(-k));
+        return 0;
 }
 
 static int method_register(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -103,6 +110,8 @@ static int method_unregister(sd_bus_message *m, void *userdata, sd_bus_error *er
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Conn *conn = userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        /* After a restart, containers that ended while the daemon was away are not listed. */
+        (void) registry_restore_some(conn->daemon, 0);
         int k = sd_bus_message_new_method_return(m, &reply);
         if (k >= 0)
                 k = sd_bus_message_open_container(reply, 'a', "(sss)");

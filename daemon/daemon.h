@@ -75,6 +75,8 @@ struct Conn {
         Conn *next, *prev;    /* all connections of the daemon */
 };
 
+typedef struct Restore Restore;
+
 struct Container {
         Daemon *daemon;
         char *name;
@@ -99,6 +101,7 @@ struct Container {
         uint64_t tokens_at;     /* CLOCK_MONOTONIC usec of the last refill */
         uint64_t requests, refusals;
         Job *job;               /* a slow request in progress: the container is not read meanwhile */
+        Restore *restore;       /* restarted, not used yet: tree, leader and count wait (registry.c) */
         const char *end_reason; /* it ended while a job ran: unregister when the job is done */
 };
 
@@ -118,6 +121,8 @@ struct Daemon {
         Listener admin;
         sd_event_source *sweep_source, *rate_timer, *worker_source;
         unsigned n_audit_subscribers; /* Audit signals are built only when someone listens */
+        unsigned n_restoring;     /* containers with a Restore pending */
+        sd_event_source *restore_source; /* idle: makes restored containers ready in batches */
         int reserve_fd;           /* given up to refuse a connection when out of fds */
         Conn *conns;
         Budget budget;
@@ -160,6 +165,7 @@ int caps_drop(void);
 int server_adopt(Daemon *d, Listener *l, int fd);
 void server_unlisten(Daemon *d, Listener *l);
 void server_set_audit_subscriber(Conn *c, bool on);
+void server_wake_restore(Daemon *d);
 void server_close_container_conns(Daemon *d, Container *c);
 int server_emit_audit(Daemon *d, const char *container, const char *op, const char *path, const char *detail,
                       const char *result);
@@ -223,6 +229,8 @@ int registry_register(Daemon *d, const char *name, const char *cgroup, const cha
 int registry_set_leader(Container *c, pid_t pid, int pidfd, CgdRefusal *r);
 int registry_unregister(Daemon *d, Container *c, bool remove_cgroup, CgdRefusal *r);
 int registry_load_all(Daemon *d);
+int registry_ready(Container *c);
+bool registry_restore_some(Daemon *d, unsigned max);
 int registry_save(Container *c);
 void registry_free_all(Daemon *d);
 uint32_t registry_move_mask(const Container *c);

@@ -143,6 +143,26 @@ static void forget_files(Daemon *d, const char *name) {
 
 /* ---- lifecycle ---- */
 
+/* What a state file says that needs cgroupfs or /proc to act on, kept from a restart until the
+ * container is first used (registry_ready()). */
+struct Restore {
+        uint32_t hierarchies;
+        pid_t leader;
+        dev_t ns_dev;
+        ino_t ns_ino;
+        char **made[CG_HIERARCHIES_MAX];
+        bool ended;           /* its group or pid namespace was gone: to be unregistered */
+};
+
+static Restore *restore_free(Restore *rs) {
+        if (!rs)
+                return NULL;
+        for (int i = 0; i < CG_HIERARCHIES_MAX; i++)
+                strv_free(rs->made[i]);
+        free(rs);
+        return NULL;
+}
+
 static void container_free(Container *c) {
         if (!c)
                 return;
@@ -150,6 +170,7 @@ static void container_free(Container *c) {
         server_unlisten(c->daemon, &c->listener);
         c->leader_source = sd_event_source_disable_unref(c->leader_source);
         safe_close(c->leader_pidfd);
+        restore_free(c->restore);
         pidns_done(&c->pidns);
         cg_tree_free(c->tree);
         free(c->name);
@@ -450,15 +471,13 @@ void registry_free_all(Daemon *d) {
 
 /* The leader recorded in a state file, if it is still the same process: the same pid in the same
  * pid namespace (a recycled pid would sit in another). */
-static int reload_leader(Container *c, GKeyFile *kf) {
-        pid_t pid = (pid_t) g_key_file_get_uint64(kf, "Container", "Leader", NULL);
+static int reload_leader(Container *c, const Restore *rs) {
+        pid_t pid = rs->leader;
         if (pid <= 0)
                 return 0;
-        dev_t dev = g_key_file_get_uint64(kf, "Container", "PidNsDev", NULL);
-        ino_t ino = g_key_file_get_uint64(kf, "Container", "PidNsIno", NULL);
         _cleanup_close_ int fd = (int) syscall(SYS_pidfd_open, pid, 0);
         PidNs ns = PIDNS_NULL;
-        if (fd < 0 || pidns_of_pidfd(fd, &ns) < 0 || ns.dev != dev || ns.ino != ino) {
+        if (fd < 0 || pidns_of_pidfd(fd, &ns) < 0 || ns.dev != rs->ns_dev || ns.ino != rs->ns_ino) {
                 pidns_done(&ns);
                 return -ESRCH;
         }
@@ -472,7 +491,7 @@ static int reload_leader(Container *c, GKeyFile *kf) {
 
 /* Ancestors of the root recorded as made by the daemon: only real ancestors of this root are
  * taken (the file is root's, but a stale or edited one must not make us remove other groups). */
-static void reload_made(Container *c, GKeyFile *kf) {
+static void reload_made(Container *c, GKeyFile *kf, Restore *rs) {
         const char *rel = cg_path_relative(c->cgroup);
         for (int i = 0; i < CG_HIERARCHIES_MAX; i++) {
                 char key[32];
@@ -482,7 +501,7 @@ static void reload_made(Container *c, GKeyFile *kf) {
                 for (char **a = list; a && *a; a++) {
                         size_t l = strlen(*a);
                         if (strncmp(rel, *a, l) == 0 && rel[l] == '/' && !strstr(*a, "..") &&
-                            strv_extend(&c->tree->made[i], &n, *a) < 0)
+                            strv_extend(&rs->made[i], &n, *a) < 0)
                                 break;
                 }
         }
@@ -518,44 +537,109 @@ static int reload_one(Daemon *d, const char *file) {
         c->socket_gid = (gid_t) g_key_file_get_uint64(kf, "Container", "SocketGID", NULL);
         c->own_mask = (uint32_t) g_key_file_get_uint64(kf, "Container", "OwnHierarchies", NULL);
         c->created_root = g_key_file_get_boolean(kf, "Container", "CreatedRoot", NULL);
-        uint32_t mask = (uint32_t) g_key_file_get_uint64(kf, "Container", "Hierarchies", NULL);
-        int k = cg_tree_open(d->host, cgroup, mask, false, &c->tree, NULL);
-        if (k >= 0)
-                reload_made(c, kf);
-        if (k >= 0 && sdunit_detect(cgroup, &c->unit, NULL) < 0)
-                log_msg(LOG_WARNING, "container %s: its systemd unit is not usable; root limits go to its files", name);
-        if (k >= 0)
-                k = reload_leader(c, kf);
-        /* Its group or its pid namespace is gone: the container ended while we were away. Any
-         * other failure (no space, no memory) says nothing about the container: the state file
-         * stays for the next start, and the container's directory is left as it is. */
-        if (k == -ENOENT || k == -ESRCH) {
-                log_msg(LOG_INFO, "container %s ended while the daemon was stopped (%s); unregistering", name,
-                        strerror(-k));
-                if (c->tree) {
-                        CgFailure failure = {};
-                        remove_groups_below_root(c);
-                        if (c->created_root)
-                                (void) cg_tree_destroy(c->tree, c->tree->hierarchies, true, &failure);
-                }
-                handover_unstore(c);
-                forget_files(d, name);
+        /* The rest waits until the container is first used, or the loop is idle: a restart with
+         * 10,000 registrations serves each socket again after parsing its state file. */
+        c->restore = calloc(1, sizeof(Restore));
+        if (!c->restore) {
                 container_free(c);
-                return 0;
+                return -ENOMEM;
         }
-        if (k >= 0)
-                k = open_socket_dir(d, c);
+        c->restore->hierarchies = (uint32_t) g_key_file_get_uint64(kf, "Container", "Hierarchies", NULL);
+        c->restore->leader = (pid_t) g_key_file_get_uint64(kf, "Container", "Leader", NULL);
+        c->restore->ns_dev = g_key_file_get_uint64(kf, "Container", "PidNsDev", NULL);
+        c->restore->ns_ino = g_key_file_get_uint64(kf, "Container", "PidNsIno", NULL);
+        reload_made(c, kf, c->restore);
+        int k = open_socket_dir(d, c);
         if (k < 0) {
                 log_msg(LOG_ERR, "container %s: cannot serve it again (%s); its registration is kept for the next start",
                         name, strerror(-k));
                 container_free(c);
                 return k;
         }
+        g_hash_table_insert(d->containers, c->name, c);
+        d->n_restoring++;
+        return 1;
+}
+
+/* The second half of a restart for one container: its groups, its leader, its group count.
+ * 0 when it is ready (again), -ESRCH when it ended while the daemon was away (it is then
+ * unregistered from the loop: registry_restore_some()), another negative errno when it cannot be
+ * served now (it is tried again at its next use). */
+int registry_ready(Container *c) {
+        Restore *rs = c->restore;
+        Daemon *d = c->daemon;
+        if (!rs)
+                return 0;
+        if (rs->ended)
+                return -ESRCH;
+        int k = cg_tree_open(d->host, c->cgroup, rs->hierarchies, false, &c->tree, NULL);
+        for (int i = 0; k >= 0 && i < CG_HIERARCHIES_MAX; i++)
+                c->tree->made[i] = TAKE_PTR(rs->made[i]);
+        if (k >= 0 && sdunit_detect(c->cgroup, &c->unit, NULL) < 0)
+                log_msg(LOG_WARNING, "container %s: its systemd unit is not usable; root limits go to its files", c->name);
+        if (k >= 0)
+                k = reload_leader(c, rs);
+        /* Its group or its pid namespace is gone: the container ended while we were away. Any
+         * other failure (no space, no memory) says nothing about the container: the state file
+         * stays, and the next use tries again. */
+        if (k == -ENOENT || k == -ESRCH) {
+                log_msg(LOG_INFO, "container %s ended while the daemon was stopped (%s); unregistering", c->name,
+                        strerror(-k));
+                rs->ended = true;
+                server_wake_restore(d);
+                return -ESRCH;
+        }
+        if (k < 0) {
+                log_msg(LOG_ERR, "container %s: cannot serve it again (%s); trying again at its next use", c->name,
+                        strerror(-k));
+                c->tree = cg_tree_free(c->tree);
+                return k;
+        }
         /* Counted whatever the budget says: the groups exist already. */
         c->groups = registry_count_groups(c);
         d->budget.groups += c->groups;
-        g_hash_table_insert(d->containers, c->name, c);
-        return 1;
+        c->restore = restore_free(rs);
+        d->n_restoring--;
+        return 0;
+}
+
+/* An ended one leaves as it would have at the start: its groups below the root, and its root if
+ * the daemon made it, removed; its files forgotten. */
+static void restore_end(Container *c) {
+        Daemon *d = c->daemon;
+        if (c->tree) {
+                CgFailure failure = {};
+                remove_groups_below_root(c);
+                if (c->created_root)
+                        (void) cg_tree_destroy(c->tree, c->tree->hierarchies, true, &failure);
+        }
+        g_hash_table_steal(d->containers, c->name);
+        d->n_restoring--;
+        handover_unstore(c);
+        forget_files(d, c->name);
+        container_free(c);
+}
+
+/* Up to max containers still restoring are made ready (all with max 0); the ended ones are
+ * unregistered. Returns whether some are left. */
+bool registry_restore_some(Daemon *d, unsigned max) {
+        GHashTableIter it;
+        gpointer v;
+        GPtrArray *ended = g_ptr_array_new();
+        unsigned done = 0;
+        g_hash_table_iter_init(&it, d->containers);
+        while (d->n_restoring > ended->len && (max == 0 || done < max) && g_hash_table_iter_next(&it, NULL, &v)) {
+                Container *c = v;
+                if (!c->restore)
+                        continue;
+                done++;
+                if (registry_ready(c) == -ESRCH)
+                        g_ptr_array_add(ended, c);
+        }
+        for (guint i = 0; i < ended->len; i++)
+                restore_end(ended->pdata[i]);
+        g_ptr_array_free(ended, true);
+        return d->n_restoring > 0;
 }
 
 int registry_load_all(Daemon *d) {
@@ -577,6 +661,7 @@ int registry_load_all(Daemon *d) {
         }
         closedir(dir);
         log_msg(LOG_INFO, "%u registration(s) restored", n);
+        server_wake_restore(d);
         return 0;
 }
 
@@ -588,6 +673,8 @@ int registry_check_alive(Daemon *d) {
         g_hash_table_iter_init(&it, d->containers);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
                 Container *c = v;
+                if (c->restore)
+                        continue; /* registry_ready() looks */
                 bool alive = c->job != NULL; /* looked at again after the job */
                 for (size_t i = 0; i < CG_HIERARCHIES_MAX && !alive; i++) {
                         struct stat st;

@@ -369,6 +369,12 @@ static int conn_accept(Daemon *d, Listener *l) {
                 return errno == EAGAIN ? 0 : -errno;
         Container *ct = l->container;
         CgdRefusal refusal = {};
+        /* Restarted and not used yet: ready it now. One that ended meanwhile (it goes from the
+         * loop) or cannot be served gets the connection closed. */
+        if (ct && ct->restore && registry_ready(ct) < 0) {
+                safe_close(fd);
+                return 0;
+        }
         /* Connection limits: a container may not use up the daemon's fds or memory. */
         if (ct && ct->n_conns >= ct->policy->max_connections) {
                 log_msg(LOG_NOTICE, "refusing a connection to %s: MaxConnections=%u of policy '%s' reached", ct->name,
@@ -450,9 +456,27 @@ static void rate_timer_arm(Daemon *d) {
         (void) sd_event_source_set_enabled(d->rate_timer, SD_EVENT_ONESHOT);
 }
 
+#define RESTORE_BATCH 64 /* containers made ready per idle turn of the loop after a restart */
+
+static int on_restore(sd_event_source *s, void *userdata) {
+        bool more = registry_restore_some(userdata, RESTORE_BATCH);
+        return sd_event_source_set_enabled(s, more ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+}
+
+void server_wake_restore(Daemon *d) {
+        (void) sd_event_source_set_enabled(d->restore_source, SD_EVENT_ONESHOT);
+}
+
 int server_init(Daemon *d) {
         d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         int r = sd_event_add_defer(d->event, &d->sweep_source, on_sweep, d);
+        /* Below every request: a container in use is made ready by its first connection. */
+        if (r >= 0)
+                r = sd_event_add_defer(d->event, &d->restore_source, on_restore, d);
+        if (r >= 0)
+                r = sd_event_source_set_priority(d->restore_source, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->restore_source, SD_EVENT_OFF);
         if (r >= 0)
                 r = sd_event_source_set_enabled(d->sweep_source, SD_EVENT_OFF);
         if (r >= 0)
@@ -470,6 +494,7 @@ void server_done(Daemon *d) {
         d->sweep_source = sd_event_source_disable_unref(d->sweep_source);
         d->reserve_fd = safe_close(d->reserve_fd);
         d->rate_timer = sd_event_source_disable_unref(d->rate_timer);
+        d->restore_source = sd_event_source_disable_unref(d->restore_source);
 }
 
 /* A container's job finished: read its connections again. */

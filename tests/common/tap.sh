@@ -90,7 +90,7 @@ wait_for() {
 # noted (cg_base_begin). At exit: before_cleanup (when the test defines it), the daemon stopped,
 # G and those ancestors removed in every hierarchy, $t removed.
 scratch() {
-        t=$(mktemp -d "/tmp/cgd-$1.XXXXXX") || exit 1
+        t=$(mktemp -d "${TMPDIR:-/tmp}/cgd-$1.XXXXXX") || exit 1
         scratch_cg=$2
         trap scratch_end EXIT
         cg_base_begin "$scratch_cg"
