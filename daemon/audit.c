@@ -98,7 +98,7 @@ void audit_log(Daemon *d, const Container *c, const char *op, const char *path, 
         quote(path, qpath, sizeof qpath);
         quote(detail, qdetail, sizeof qdetail);
         if (result >= 0)
-                snprintf(res, sizeof res, "ok");
+                strcpy(res, "ok");
         else if (r && r->error >= 0 && r->error < _CGD_ERROR_MAX)
                 snprintf(res, sizeof res, "%s: %s", cgd_error_name(r->error), r->message);
         else

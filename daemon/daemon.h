@@ -72,7 +72,8 @@ struct Conn {
         bool pending;         /* waiting: rate, a job, or the rest of a header */
         bool dead;            /* closed; freed by the sweep */
         uint64_t short_since; /* when a partial header was first seen */
-        Conn *next, *prev;    /* all connections of the daemon */
+        Conn *next, *prev;    /* the daemon's live connections; next: the dead ones, once dead */
+        Conn *cnext, *cprev;  /* its container's connections */
 };
 
 typedef struct Restore Restore;
@@ -96,6 +97,7 @@ struct Container {
         gid_t socket_gid;
         Listener listener;
         unsigned n_conns;
+        Conn *conns;            /* its live connections */
         unsigned groups;        /* groups below the root held against the daemon-wide budget */
         double tokens;          /* request rate: token bucket */
         uint64_t tokens_at;     /* CLOCK_MONOTONIC usec of the last refill */
@@ -124,7 +126,7 @@ struct Daemon {
         unsigned n_restoring;     /* containers with a Restore pending */
         sd_event_source *restore_source; /* idle: makes restored containers ready in batches */
         int reserve_fd;           /* given up to refuse a connection when out of fds */
-        Conn *conns;
+        Conn *conns, *dead;       /* live connections; killed ones until the sweep frees them */
         Budget budget;
         Stats stats;
         int runtime_fd, containers_fd, state_fd;

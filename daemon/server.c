@@ -131,8 +131,9 @@ void server_set_audit_subscriber(Conn *c, bool on) {
         c->audit_subscriber = on;
 }
 
-/* Ends a connection at once (out of epoll, socket closed, limits returned) but frees it only
- * from the sweep: a loop over the connection list, or an event batch, may still point at it. */
+/* Ends a connection at once (out of epoll, socket closed, limits returned, off the lists) but
+ * frees it only from the sweep: a caller up the stack may still hold it. A loop over a list that
+ * kills takes the next one first. */
 static void conn_kill(Conn *c) {
         Daemon *d = c->daemon;
         if (c->dead)
@@ -140,6 +141,11 @@ static void conn_kill(Conn *c) {
         c->dead = true;
         server_set_audit_subscriber(c, false);
         c->source = sd_event_source_disable_unref(c->source);
+        LIST_REMOVE(d->conns, c, prev, next);
+        if (c->container)
+                LIST_REMOVE(c->container->conns, c, cprev, cnext);
+        c->next = d->dead;
+        d->dead = c;
         if (c->container)
                 c->container->n_conns--;
         if (c->container && c->container->job && c->container->job->conn == c)
@@ -153,18 +159,11 @@ static void conn_kill(Conn *c) {
 
 static int on_sweep(sd_event_source *s, void *userdata) {
         Daemon *d = userdata;
-        for (Conn *c = d->conns, *next; c; c = next) {
+        for (Conn *c = d->dead, *next; c; c = next) {
                 next = c->next;
-                if (!c->dead)
-                        continue;
-                if (c->prev)
-                        c->prev->next = c->next;
-                else
-                        d->conns = c->next;
-                if (c->next)
-                        c->next->prev = c->prev;
                 free(c);
         }
+        d->dead = NULL;
         return 0;
 }
 
@@ -396,10 +395,9 @@ static int conn_accept(Daemon *d, Listener *l) {
         *c = (Conn) { .daemon = d, .container = ct, .fd = fd };
         if (ct)
                 ct->n_conns++;
-        c->next = d->conns;
-        if (d->conns)
-                d->conns->prev = c;
-        d->conns = c;
+        LIST_PREPEND(d->conns, c, prev, next);
+        if (ct)
+                LIST_PREPEND(ct->conns, c, cprev, cnext);
         d->stats.connections++;
         int r = conn_setup_bus(c);
         if (r >= 0)
@@ -488,8 +486,7 @@ int server_init(Daemon *d) {
 }
 
 void server_done(Daemon *d) {
-        for (Conn *c = d->conns; c; c = c->next)
-                conn_kill(c);
+        server_close_all(d);
         (void) on_sweep(NULL, d);
         d->sweep_source = sd_event_source_disable_unref(d->sweep_source);
         d->reserve_fd = safe_close(d->reserve_fd);
@@ -499,10 +496,8 @@ void server_done(Daemon *d) {
 
 /* A container's job finished: read its connections again. */
 void server_resume_container(Daemon *d, Container *ct) {
-        for (Conn *c = d->conns, *next; c; c = next) {
-                next = c->next;
-                if (c->dead || c->container != ct)
-                        continue;
+        for (Conn *c = ct->conns, *next; c; c = next) {
+                next = c->cnext;
                 if (c->pending)
                         conn_dispatch(c);
                 else
@@ -511,17 +506,18 @@ void server_resume_container(Daemon *d, Container *ct) {
 }
 
 void server_close_container_conns(Daemon *d, Container *ct) {
-        for (Conn *c = d->conns, *next; c; c = next) {
-                next = c->next;
-                if (c->container == ct)
-                        conn_kill(c);
+        for (Conn *c = ct->conns, *next; c; c = next) {
+                next = c->cnext;
+                conn_kill(c);
         }
 }
 
 /* Every live connection ends now (a handover past its deadline; long-lived clients reconnect). */
 void server_close_all(Daemon *d) {
-        for (Conn *c = d->conns; c; c = c->next)
+        for (Conn *c = d->conns, *next; c; c = next) {
+                next = c->next;
                 conn_kill(c);
+        }
 }
 
 size_t server_n_conns(Daemon *d) {

@@ -392,15 +392,14 @@ static size_t plan_undo(CgTree *t, const char *rel, Plan *p, char *failed, size_
 }
 
 static int plan_run(CgTree *t, const char *rel, Plan *p, CgdRefusal *r) {
-        char where[WHERE_MAX];
-        display_path(rel, where);
+        char where[WHERE_MAX]; /* for messages: made only when one is needed */
         if (p->v2_controllers) {
                 CgFailure f = {};
                 int k = cg_tree_enable_controllers(t, rel, p->v2_controllers, &f);
                 if (k < 0) {
                         char buf[CGD_MESSAGE_MAX];
-                        return cgd_refuse(r, error_for_kernel(k), "cannot enable controllers for %s: %s", where,
-                                          cg_failure_explain(&f, t->host, buf, sizeof buf));
+                        return cgd_refuse(r, error_for_kernel(k), "cannot enable controllers for %s: %s",
+                                          display_path(rel, where), cg_failure_explain(&f, t->host, buf, sizeof buf));
                 }
         }
         for (size_t i = 0; i < p->n; i++) {
@@ -419,6 +418,7 @@ static int plan_run(CgTree *t, const char *rel, Plan *p, CgdRefusal *r) {
                 char why[CGD_MESSAGE_MAX / 2], failed[128] = "";
                 cg_failure_explain(&f, t->host, why, sizeof why);
                 size_t lost = plan_undo(t, rel, p, failed, sizeof failed);
+                display_path(rel, where);
                 if (lost > 0)
                         return cgd_refuse(r, error_for_kernel(k),
                                           "%s on %s: %s; %zu earlier write(s) of this request could not be undone, "

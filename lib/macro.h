@@ -77,3 +77,25 @@ static inline const char *startswith(const char *s, const char *prefix) {
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
+
+/* Doubly linked lists through the items' own link fields (named by prev and next); head points
+ * at the first item. */
+#define LIST_PREPEND(head, item, prev, next)                    \
+        do {                                                    \
+                (item)->prev = NULL;                            \
+                (item)->next = (head);                          \
+                if (head)                                       \
+                        (head)->prev = (item);                  \
+                (head) = (item);                                \
+        } while (0)
+
+#define LIST_REMOVE(head, item, prev, next)                     \
+        do {                                                    \
+                if ((item)->prev)                               \
+                        (item)->prev->next = (item)->next;      \
+                else                                            \
+                        (head) = (item)->next;                  \
+                if ((item)->next)                               \
+                        (item)->next->prev = (item)->prev;      \
+                (item)->prev = (item)->next = NULL;             \
+        } while (0)
