@@ -48,22 +48,24 @@ struct Job {
 
 typedef enum ListenerKind { LISTENER_ADMIN, LISTENER_CONTAINER } ListenerKind;
 
+/* What an event of the daemon's epoll set points at (server.c): a listener or a connection. */
+typedef enum WatchKind { WATCH_LISTENER, WATCH_CONN } WatchKind;
+
 typedef struct Listener {
+        WatchKind kind;          /* WATCH_LISTENER, first: epoll data points here */
         Daemon *daemon;
         ListenerKind type;
-        int fd;
-        sd_event_source *source; /* EPOLLIN on fd; off while a handover drains */
+        int fd;                  /* in the epoll set unless a handover drains */
         Container *container;    /* NULL for the admin socket */
 } Listener;
 
 struct Conn {
+        WatchKind kind;       /* WATCH_CONN, first */
         Daemon *daemon;
         Container *container; /* NULL: admin */
         sd_bus *bus;
         int fd;
-        sd_event_source *source; /* an io source of its own: no prepare callback, so an idle
-                                  * connection costs the loop nothing */
-        uint32_t io_events;   /* what source waits for; 0: the source is off */
+        uint32_t epoll_events; /* what the epoll set waits for on fd */
         bool at_boundary;     /* sd-bus holds no partial message: the next bytes are a header */
         bool started;         /* sd_bus_start() was called */
         bool running;         /* authentication done */
@@ -121,7 +123,9 @@ struct Daemon {
         GHashTable *policies;     /* name -> Policy* */
         GHashTable *containers;   /* name -> Container* */
         Listener admin;
-        sd_event_source *sweep_source, *rate_timer, *worker_source;
+        int epoll_fd;             /* every listener and connection (server.c) */
+        bool epoll_stale;         /* a listener went: the batch of events in hand may point at it */
+        sd_event_source *epoll_source, *sweep_source, *rate_timer, *worker_source;
         unsigned n_audit_subscribers; /* Audit signals are built only when someone listens */
         unsigned n_restoring;     /* containers with a Restore pending */
         sd_event_source *restore_source; /* idle: makes restored containers ready in batches */

@@ -209,7 +209,7 @@ static int setup(Daemon *d) {
         (void) registry_load_all(d);
         /* The admin socket last: once it answers, every registration is back. Under socket
          * activation (cgdelegated.socket) systemd holds it, and clients wait in its backlog. */
-        d->admin = (Listener) { .type = LISTENER_ADMIN, .fd = -EBADF };
+        d->admin = (Listener) { .kind = WATCH_LISTENER, .type = LISTENER_ADMIN, .fd = -EBADF };
         int fd = handover_take_admin();
         handover_close_unclaimed(); /* sockets of containers no longer registered */
         if (fd >= 0) {
@@ -253,7 +253,7 @@ static int run(void) {
         Daemon d = {
                 .cgroup_root = (char *) arg_cgroup_root,
                 .runtime_dir = (char *) arg_runtime_dir,
-                .runtime_fd = -EBADF, .containers_fd = -EBADF, .state_fd = -EBADF,
+                .epoll_fd = -EBADF, .runtime_fd = -EBADF, .containers_fd = -EBADF, .state_fd = -EBADF,
                 .reserve_fd = -EBADF,
                 .foreground = arg_foreground,
                 .budget = { .max_groups = BUDGET_GROUPS, .max_connections = BUDGET_CONNECTIONS },

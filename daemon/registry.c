@@ -273,7 +273,7 @@ static int open_socket_dir(Daemon *d, Container *c) {
         _cleanup_close_ int dir_fd = openat(d->containers_fd, c->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dir_fd < 0 || fchmod(dir_fd, 0755) < 0) /* the daemon's umask is 0077 */
                 return -errno;
-        c->listener = (Listener) { .type = LISTENER_CONTAINER, .fd = -EBADF, .container = c };
+        c->listener = (Listener) { .kind = WATCH_LISTENER, .type = LISTENER_CONTAINER, .fd = -EBADF, .container = c };
         /* Handed over by the previous process (handover.c): the same socket, still at its path,
          * so that clients that connected meanwhile are answered. */
         int fd = handover_take_container(c->name);
