@@ -12,6 +12,19 @@
  *   cgd-bench load KIND SOCKET CLIENTS SECONDS [GROUP]
  *                                              CLIENTS processes calling for SECONDS; calls/s
  *
+ *   cgd-bench register ADMIN PREFIX CGROUP POLICY FROM TO
+ *                                              registers containers PREFIX-FROM .. PREFIX-(TO-1)
+ *                                              at CGROUP/PREFIX-i with Create=true; prints the rate
+ *   cgd-bench unregister ADMIN PREFIX FROM TO  unregisters them with RemoveCgroup=true
+ *   cgd-bench idle RUNDIR PREFIX FROM TO EXTRA one connection to each of those containers'
+ *                                              sockets and EXTRA to RUNDIR/admin.socket, each
+ *                                              after one call (GetPolicy, GetStatistics); prints
+ *                                              "ready" and holds them until stdin closes
+ *   cgd-bench answer RUNDIR PREFIX FROM TO STEP TIMEOUT
+ *                                              until every STEP-th container answers a Ping on a
+ *                                              new connection (retrying refused or failed
+ *                                              connects), at most TIMEOUT seconds; prints the time
+ *
  * KIND: naive, raw (the servers above), set1, set4, get, move (cgdelegated's Container1 on the
  * container's socket, on GROUP: SetProperties of pids.max, of four keys, GetProperties of
  * pids.max, MoveProcess of the caller there and back). Every call's reply is checked: a failed
@@ -25,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -284,6 +298,112 @@ static int cmd_load(const char *kind, const char *path, int clients, int seconds
         return failed;
 }
 
+/* ---- many containers ---- */
+
+static sd_bus *bus_open(const char *path) {
+        char address[256];
+        sd_bus *bus = NULL;
+        snprintf(address, sizeof address, "unix:path=%s", path);
+        int r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, address);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r < 0)
+                bus = sd_bus_unref(bus);
+        return bus;
+}
+
+static int ping(sd_bus *bus) {
+        return sd_bus_call_method(bus, NULL, OBJ, "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, "");
+}
+
+static int cmd_register(const char *admin, const char *prefix, const char *cgroup, const char *policy, int from,
+                        int to, bool unregister) {
+        sd_bus *bus = bus_open(admin);
+        if (!bus)
+                die(admin, ECONNREFUSED);
+        uint64_t start = now_ns();
+        for (int i = from; i < to; i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                char name[64], path[512];
+                snprintf(name, sizeof name, "%s-%d", prefix, i);
+                snprintf(path, sizeof path, "%s/%s", cgroup, name);
+                int r = unregister ? sd_bus_call_method(bus, NULL, OBJ, "org.cgdelegate.Manager1", "UnregisterContainer", &e,
+                                                        NULL, "sa{sv}", name, 1, "RemoveCgroup", "b", 1)
+                                   : sd_bus_call_method(bus, NULL, OBJ, "org.cgdelegate.Manager1", "RegisterContainer", &e,
+                                                        NULL, "sssa{sv}", name, path, policy, 1, "Create", "b", 1);
+                if (r < 0) {
+                        fprintf(stderr, "cgd-bench: %s: %s\n", name, e.message ? e.message : strerror(-r));
+                        return 1;
+                }
+        }
+        double secs = (now_ns() - start) / 1e9;
+        printf("%s n=%d seconds=%.2f per_s=%.0f\n", unregister ? "unregister" : "register", to - from, secs,
+               (to - from) / (secs > 0 ? secs : 1e-9));
+        sd_bus_unref(bus);
+        return 0;
+}
+
+static void raise_nofile(size_t want) {
+        struct rlimit rl = { want, want };
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static int cmd_idle(const char *rundir, const char *prefix, int from, int to, int extra) {
+        int n = to - from + extra;
+        raise_nofile((size_t) n + 64);
+        sd_bus **buses = calloc((size_t) n, sizeof(sd_bus *));
+        uint64_t start = now_ns();
+        for (int i = 0; i < n; i++) {
+                char path[512];
+                if (i < to - from)
+                        snprintf(path, sizeof path, "%s/containers/%s-%d/socket", rundir, prefix, from + i);
+                else
+                        snprintf(path, sizeof path, "%s/admin.socket", rundir);
+                /* One real call each, as a client that connected to do something has made. */
+                bool admin = i >= to - from;
+                buses[i] = bus_open(path);
+                if (!buses[i] || sd_bus_call_method(buses[i], NULL, OBJ, admin ? "org.cgdelegate.Manager1" : CONTAINER_IFACE,
+                                                    admin ? "GetStatistics" : "GetPolicy", NULL, NULL, "") < 0)
+                        die(path, ECONNREFUSED);
+        }
+        printf("ready n=%d seconds=%.2f\n", n, (now_ns() - start) / 1e9);
+        fflush(stdout);
+        char c;
+        while (read(STDIN_FILENO, &c, 1) > 0)
+                ;
+        start = now_ns();
+        for (int i = 0; i < n; i++)
+                sd_bus_flush_close_unref(buses[i]);
+        fprintf(stderr, "closed n=%d seconds=%.2f\n", n, (now_ns() - start) / 1e9);
+        return 0;
+}
+
+static int cmd_answer(const char *rundir, const char *prefix, int from, int to, int step, int timeout) {
+        uint64_t start = now_ns(), deadline = start + (uint64_t) timeout * 1000000000u;
+        int n = 0;
+        for (int i = from; i < to; i += step) {
+                char path[512];
+                snprintf(path, sizeof path, "%s/containers/%s-%d/socket", rundir, prefix, i);
+                for (;;) {
+                        sd_bus *bus = bus_open(path);
+                        int r = bus ? ping(bus) : -ECONNREFUSED;
+                        sd_bus_flush_close_unref(bus);
+                        if (r >= 0)
+                                break;
+                        if (now_ns() > deadline) {
+                                fprintf(stderr, "cgd-bench: %s did not answer within %d s\n", path, timeout);
+                                return 1;
+                        }
+                        usleep(1000);
+                }
+                n++;
+        }
+        printf("answered n=%d seconds=%.3f\n", n, (now_ns() - start) / 1e9);
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         if (argc >= 4 && strcmp(argv[1], "write") == 0)
                 return cmd_write(argv[2], strtoul(argv[3], NULL, 10));
@@ -295,6 +415,14 @@ int main(int argc, char *argv[]) {
                 return cmd_latency(argv[2], argv[3], strtoul(argv[4], NULL, 10), argc > 5 ? argv[5] : NULL);
         if (argc >= 6 && strcmp(argv[1], "load") == 0)
                 return cmd_load(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), argc > 6 ? argv[6] : NULL);
+        if (argc >= 8 && strcmp(argv[1], "register") == 0)
+                return cmd_register(argv[2], argv[3], argv[4], argv[5], atoi(argv[6]), atoi(argv[7]), false);
+        if (argc >= 6 && strcmp(argv[1], "unregister") == 0)
+                return cmd_register(argv[2], argv[3], "", "", atoi(argv[4]), atoi(argv[5]), true);
+        if (argc >= 7 && strcmp(argv[1], "idle") == 0)
+                return cmd_idle(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
+        if (argc >= 8 && strcmp(argv[1], "answer") == 0)
+                return cmd_answer(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), atoi(argv[6]), atoi(argv[7]));
         fprintf(stderr, "usage: see the top of bench/cgd-bench.c\n");
         return 2;
 }
