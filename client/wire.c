@@ -156,6 +156,8 @@ static int buf_reserve(Buf *b, size_t more) {
 
 static int buf_pad(Buf *b, size_t align) {
         size_t pad = (align - b->n % align) % align;
+        if (pad == 0)
+                return 0; /* an empty buffer has no memory to point at */
         int r = buf_reserve(b, pad);
         if (r < 0)
                 return r;
@@ -165,6 +167,8 @@ static int buf_pad(Buf *b, size_t align) {
 }
 
 static int buf_put(Buf *b, const void *data, size_t len) {
+        if (len == 0)
+                return 0;
         int r = buf_reserve(b, len);
         if (r < 0)
                 return r;
