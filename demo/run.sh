@@ -43,10 +43,16 @@ unshare --pid --fork --mount --cgroup --propagation private bash -c '
         mount -t tmpfs tmpfs /run && mkdir -p /run/host/cgdelegate &&
         mount --bind "$0" /run/host/cgdelegate && exec "$1" "$2" "$3"' \
         "$t/run/containers/demo" "$here/container.sh" "$(realpath "$build")/demo/cgd-demo-tool" \
-        "$(realpath "$build")/client/cgdelegatectl" 2>/dev/null &
+        "$(realpath "$build")/client/cgdelegatectl" 2>"$t/container.err" &
 box=$!
-for _ in $(seq 100); do init=$(pgrep -P "$box" | head -1); [ -n "$init" ] && break; sleep 0.02; done
-admin SetContainerLeader 'sua{sv}' demo "$init" 0
+# The container's init once it runs container.sh (its mounts done): the leader to give the daemon.
+for _ in $(seq 250); do
+        init=$(pgrep -P "$box" | head -1)
+        [ -n "$init" ] && grep -q container.sh "/proc/$init/cmdline" 2>/dev/null && break
+        sleep 0.02
+done
+admin SetContainerLeader 'sua{sv}' demo "$init" 0 ||
+        { echo "[host] the container did not start: $(cat "$t/container.err")" >&2; exit 1; }
 echo "[host] the container's init is host pid $init"
 
 for _ in $(seq 300); do [ -e "/proc/$init/root/run/done" ] && break; sleep 0.05; done
