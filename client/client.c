@@ -120,7 +120,8 @@ static uint64_t now_usec(void) {
 
 /* Signals of other interfaces and members are dropped: an event is one of the three above. */
 int cgd_client_next_event(cgd_client *c, uint64_t timeout_usec, cgd_event **ret) {
-        uint64_t deadline = timeout_usec == UINT64_MAX ? UINT64_MAX : now_usec() + timeout_usec;
+        uint64_t start = now_usec();
+        uint64_t deadline = timeout_usec > UINT64_MAX - start ? UINT64_MAX : start + timeout_usec;
         for (;;) {
                 _cleanup_(wire_msg_freep) WireMsg *m = NULL;
                 uint64_t now = now_usec();
@@ -166,7 +167,7 @@ static int client_detect_interface(cgd_client *c) {
         if (r >= 0)
                 r = wire_call(c->bus, m, c->timeout_usec, &reply, &name, &message);
         if (r >= 0)
-                r = wire_read(reply, "s", &xml);
+                r = wire_read(reply, "s", &xml) ?: -EBADMSG; /* 0: the reply had no string */
         if (r < 0)
                 return client_fail(c, r, "org.cgdelegate.Error.Failed", "%s: cannot tell which interface it speaks: %s",
                                    c->socket, message ? message : strerror(-r));

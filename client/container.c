@@ -15,7 +15,7 @@ int cgd_create_group(cgd_client *c, const char *path, const cgd_options *o, int 
         r = r < 0 ? r : wire_append(m, "s", path);
         r = r < 0 ? r : client_append_options(m, o);
         r = r < 0 ? r : client_call(c, m, &reply);
-        r = r < 0 ? r : wire_read(reply, "b", &created);
+        r = r < 0 ? r : wire_read(reply, "b", &created) ?: -EBADMSG;
         if (r >= 0 && ret_created)
                 *ret_created = created;
         return r < 0 ? r : 0;

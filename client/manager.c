@@ -17,7 +17,7 @@ int cgd_register_container(cgd_client *c, const char *name, const char *cgroup, 
         r = r < 0 ? r : wire_append(m, "sss", name, cgroup, policy ? policy : "default");
         r = r < 0 ? r : client_append_options(m, o);
         r = r < 0 ? r : client_call(c, m, &reply);
-        r = r < 0 ? r : wire_read(reply, "s", &socket);
+        r = r < 0 ? r : wire_read(reply, "s", &socket) ?: -EBADMSG;
         if (r >= 0 && ret_socket && !(*ret_socket = strdup(socket)))
                 return -ENOMEM;
         return r < 0 ? r : 0;

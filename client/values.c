@@ -287,8 +287,8 @@ int client_read_dict(WireMsg *m, cgd_dict **ret) {
         char type;
         const char *contents;
         int r = wire_peek(m, &type, &contents);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r ?: -EBADMSG; /* no dictionary in the reply */
         cgd_dict *d = calloc(1, sizeof *d);
         if (!d)
                 return -ENOMEM;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,6 +75,12 @@ static uint64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Now plus timeout, UINT64_MAX (never) when that does not fit. */
+static uint64_t deadline_of(uint64_t timeout_usec) {
+        uint64_t now = now_usec();
+        return timeout_usec > UINT64_MAX - now ? UINT64_MAX : now + timeout_usec;
 }
 
 /* ---- signatures ---- */
@@ -549,8 +556,8 @@ int wire_enter(WireMsg *m, char type, const char *contents) {
                 r = read_string(m, 'g', &s);
                 if (r < 0)
                         return r;
-                if (type_len(s) != strlen(s))
-                        return -EBADMSG;
+                if (!*s || type_len(s) != strlen(s))
+                        return -EBADMSG; /* a variant holds exactly one complete type */
                 snprintf(f.sig, sizeof f.sig, "%s", s);
         } else
                 return -EINVAL;
@@ -589,11 +596,8 @@ int wire_skip(WireMsg *m) {
         r = wire_enter(m, t, NULL);
         if (r <= 0)
                 return r;
-        if (t == 'a') /* wire_exit() jumps to the end */
-                return wire_exit(m);
-        while (r >= 0 && current(m))
-                r = wire_skip(m);
-        return r < 0 ? r : wire_exit(m);
+        r = wire_exit(m); /* jumps to an array's end, skips what is left of the others */
+        return r < 0 ? r : 1;
 }
 
 int wire_read(WireMsg *m, const char *types, ...) {
@@ -629,14 +633,16 @@ int wire_read_array(WireMsg *m, char type, const void **ret, size_t *ret_size) {
         char contents[2] = { type, 0 };
         if (!fixed_size(type))
                 return -EINVAL;
+        if (m->big && fixed_size(type) > 1)
+                return -EPROTONOSUPPORT; /* the caller would read the bytes in the wrong order */
         int r = wire_enter(m, 'a', contents);
         if (r <= 0)
                 return r < 0 ? r : -ENXIO;
         Frame *f = &m->stack[m->depth];
         *ret = m->body.p + m->rpos;
         *ret_size = f->end - m->rpos;
-        if (m->big && fixed_size(type) > 1)
-                return -EPROTONOSUPPORT; /* the caller would read the bytes in the wrong order */
+        if (*ret_size % fixed_size(type))
+                return -EBADMSG;
         return wire_exit(m) < 0 ? -EBADMSG : 1;
 }
 
@@ -821,6 +827,12 @@ static int msg_parse(const uint8_t *p, size_t n, WireMsg **ret) {
                 return r;
         if (m->n_unix_fds > FDS_MAX)
                 return -EBADMSG;
+        for (const char *t = m->signature; *t;) { /* complete types only: readers rely on it */
+                size_t l = type_len(t);
+                if (!l)
+                        return -EBADMSG;
+                t += l;
+        }
         r = buf_put(&m->body, p + body_at, body_len);
         if (r < 0)
                 return r;
@@ -869,7 +881,7 @@ int wire_bus_fd(const WireBus *b) {
         return b->fd;
 }
 
-/* Whole, or -EAGAIN after timeout. */
+/* Whole (the socket blocks: the call's timeout covers the reply, not the sending). */
 static int send_all(WireBus *b, const void *a, size_t an, const void *c, size_t cn, const int *fds, unsigned n_fds) {
         struct iovec iov[2] = { { (void *) a, an }, { (void *) c, cn } };
         union {
@@ -909,7 +921,8 @@ static int send_all(WireBus *b, const void *a, size_t an, const void *c, size_t 
 static int receive(WireBus *b, uint64_t deadline) {
         for (;;) {
                 uint64_t now = now_usec();
-                int ms = deadline == UINT64_MAX ? -1 : now >= deadline ? 0 : (int) ((deadline - now + 999) / 1000);
+                uint64_t left_ms = deadline == UINT64_MAX ? 0 : now >= deadline ? 0 : (deadline - now + 999) / 1000;
+                int ms = deadline == UINT64_MAX || left_ms > INT_MAX ? -1 : (int) left_ms;
                 struct pollfd p = { .fd = b->fd, .events = POLLIN };
                 int k = poll(&p, 1, ms);
                 if (k < 0 && errno == EINTR)
@@ -941,10 +954,14 @@ static int receive(WireBus *b, uint64_t deadline) {
                         for (size_t i = 0; i < nf; i++) {
                                 if (b->n_in_fds < ELEMENTSOF(b->in_fds))
                                         b->in_fds[b->n_in_fds++] = fds[i];
-                                else
+                                else {
                                         close(fds[i]);
+                                        n = -1; /* which fd belongs to which message is lost */
+                                }
                         }
                 }
+                if (n < 0 || (mh.msg_flags & MSG_CTRUNC))
+                        return -EBADMSG;
                 if (n == 0)
                         return -ECONNRESET;
                 b->in.n += (size_t) n;
@@ -1052,7 +1069,7 @@ static void queue_signal(WireBus *b, WireMsg *m) {
 int wire_call(WireBus *b, WireMsg *m, uint64_t timeout_usec, WireMsg **ret_reply, char **ret_error_name,
               char **ret_error_message) {
         static const char auth[] = "\0AUTH EXTERNAL\r\nDATA\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n";
-        uint64_t deadline = timeout_usec == UINT64_MAX ? UINT64_MAX : now_usec() + timeout_usec;
+        uint64_t deadline = deadline_of(timeout_usec);
         int r;
         if (m->reading || m->depth != 0)
                 return -EINVAL;
@@ -1123,7 +1140,7 @@ int wire_call(WireBus *b, WireMsg *m, uint64_t timeout_usec, WireMsg **ret_reply
 }
 
 int wire_next_signal(WireBus *b, uint64_t timeout_usec, WireMsg **ret) {
-        uint64_t deadline = timeout_usec == UINT64_MAX ? UINT64_MAX : now_usec() + timeout_usec;
+        uint64_t deadline = deadline_of(timeout_usec);
         for (;;) {
                 if (b->signals) {
                         WireMsg *m = b->signals;

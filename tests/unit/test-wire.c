@@ -266,7 +266,7 @@ static void test_containers_round_trip(void **state) {
         uint64_t t;
         assert_int_equal(wire_read(r, "t", &t), 1);
         assert_true(t == 42);
-        /* A type asked for that is not the one there. */
+        /* The end of the body. */
         assert_int_equal(wire_read(r, "s", &str), 0);
         wire_bus_close(b);
         server_stop(s);
@@ -337,6 +337,9 @@ static void test_hostile_servers(void **state) {
         /* A reply that claims a 4 GiB body: refused from its header, nothing allocated for it. */
         static const char huge[] = AUTH_OK "l\2\1\1\377\377\377\377\1\0\0\0\0\0\0\0";
         assert_int_equal(raw_call(huge, sizeof huge - 1, CALL_TIMEOUT), -EBADMSG);
+        /* A body signature that is no complete type ("("): refused before anything reads it. */
+        static const char badsig[] = AUTH_OK "l\2\1\1\0\0\0\0\1\0\0\0\7\0\0\0\10\1g\0\1(\0\0";
+        assert_int_equal(raw_call(badsig, sizeof badsig - 1, CALL_TIMEOUT), -EBADMSG);
         static const char line[] = "nonsense without an end";
         assert_int_equal(raw_call(line, sizeof line - 1, 200000), -ETIMEDOUT);
         static const char silent[] = AUTH_OK;
