@@ -53,7 +53,6 @@ typedef enum WatchKind { WATCH_LISTENER, WATCH_CONN } WatchKind;
 
 typedef struct Listener {
         WatchKind kind;          /* WATCH_LISTENER, first: epoll data points here */
-        Daemon *daemon;
         ListenerKind type;
         int fd;                  /* in the epoll set unless a handover drains */
         Container *container;    /* NULL for the admin socket */
@@ -128,6 +127,7 @@ struct Daemon {
         sd_event_source *epoll_source, *sweep_source, *rate_timer, *worker_source;
         unsigned n_audit_subscribers; /* Audit signals are built only when someone listens */
         unsigned n_restoring;     /* containers with a Restore pending */
+        unsigned n_restore_failed; /* of those, the ones that could not be made ready yet */
         sd_event_source *restore_source; /* idle: makes restored containers ready in batches */
         int reserve_fd;           /* given up to refuse a connection when out of fds */
         Conn *conns, *dead;       /* live connections; killed ones until the sweep frees them */

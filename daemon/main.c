@@ -225,9 +225,9 @@ static int setup(Daemon *d) {
         return 0;
 }
 
-/* Every connection is an fd, and so is each container's socket, its directory and its root in
- * each hierarchy (six on a hybrid host for a pids-only policy, up to fifteen for every
- * controller): BUDGET_CONNECTIONS connections beside 10,000 containers need about 200,000.
+/* Every connection is an fd, and so is each container's socket and its root in each hierarchy
+ * (five fds on a hybrid host for a pids-only policy, up to fourteen for every controller):
+ * BUDGET_CONNECTIONS connections beside 10,000 containers need about 200,000.
  * Root may raise the hard limit up to fs.nr_open; otherwise the soft limit goes up to the hard. */
 static void raise_nofile(void) {
         rlim_t want = NOFILE_WANTED;

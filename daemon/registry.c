@@ -152,6 +152,7 @@ struct Restore {
         ino_t ns_ino;
         char **made[CG_HIERARCHIES_MAX];
         bool ended;           /* its group or pid namespace was gone: to be unregistered */
+        bool failed;          /* it could not be made ready: only its next use tries again */
 };
 
 static Restore *restore_free(Restore *rs) {
@@ -593,11 +594,15 @@ int registry_ready(Container *c) {
                 log_msg(LOG_ERR, "container %s: cannot serve it again (%s); trying again at its next use", c->name,
                         strerror(-k));
                 c->tree = cg_tree_free(c->tree);
+                if (!rs->failed)
+                        d->n_restore_failed++;
+                rs->failed = true;
                 return k;
         }
         /* Counted whatever the budget says: the groups exist already. */
         c->groups = registry_count_groups(c);
         d->budget.groups += c->groups;
+        d->n_restore_failed -= rs->failed;
         c->restore = restore_free(rs);
         d->n_restoring--;
         return 0;
@@ -615,13 +620,15 @@ static void restore_end(Container *c) {
         }
         g_hash_table_steal(d->containers, c->name);
         d->n_restoring--;
+        d->n_restore_failed -= c->restore->failed;
         handover_unstore(c);
         forget_files(d, c->name);
         container_free(c);
 }
 
-/* Up to max containers still restoring are made ready (all with max 0); the ended ones are
- * unregistered. Returns whether some are left. */
+/* Up to max containers still restoring are made ready (all with max 0, the ones that failed
+ * before included); the ended ones are unregistered. Returns whether some are left that a batch
+ * would try: one that failed waits for its next use, not for the next idle turn of the loop. */
 bool registry_restore_some(Daemon *d, unsigned max) {
         GHashTableIter it;
         gpointer v;
@@ -630,7 +637,7 @@ bool registry_restore_some(Daemon *d, unsigned max) {
         g_hash_table_iter_init(&it, d->containers);
         while (d->n_restoring > ended->len && (max == 0 || done < max) && g_hash_table_iter_next(&it, NULL, &v)) {
                 Container *c = v;
-                if (!c->restore)
+                if (!c->restore || (max > 0 && c->restore->failed))
                         continue;
                 done++;
                 if (registry_ready(c) == -ESRCH)
@@ -639,7 +646,7 @@ bool registry_restore_some(Daemon *d, unsigned max) {
         for (guint i = 0; i < ended->len; i++)
                 restore_end(ended->pdata[i]);
         g_ptr_array_free(ended, true);
-        return d->n_restoring > 0;
+        return d->n_restoring > d->n_restore_failed;
 }
 
 int registry_load_all(Daemon *d) {
@@ -660,7 +667,7 @@ int registry_load_all(Daemon *d) {
                 n += k > 0;
         }
         closedir(dir);
-        log_msg(LOG_INFO, "%u registration(s) restored", n);
+        log_msg(LOG_INFO, "%u registration(s) restored (their sockets served; each is made ready at its first use)", n);
         server_wake_restore(d);
         return 0;
 }

@@ -21,7 +21,7 @@
  */
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/epoll.h> /* EPOLLIN, EPOLLOUT */
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -542,7 +542,7 @@ void server_close_all(Daemon *d) {
 size_t server_n_conns(Daemon *d) {
         size_t n = 0;
         for (Conn *c = d->conns; c; c = c->next)
-                n += !c->dead;
+                n++;
         return n;
 }
 
@@ -602,7 +602,6 @@ int server_adopt(Daemon *d, Listener *l, int fd) {
         if (!d->handover && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
                 return -errno;
         l->kind = WATCH_LISTENER;
-        l->daemon = d;
         l->fd = fd;
         return 0;
 }

@@ -98,8 +98,8 @@ static int group_do(CgTree *t, int hier, const char *rel, FileOp *op, bool *ret_
                 int dfd = group_fd(t, hier, rel, attempt > 0, &own);
                 *ret_group_failed = dfd < 0;
                 r = dfd < 0 ? dfd : op->run(dfd, op);
-                if (r != -ENOENT || own >= 0 || dfd == t->fd[hier])
-                        break;
+                if (r != -ENOENT || dfd < 0 || own >= 0 || dfd == t->fd[hier])
+                        break; /* only a file missing below a cached fd is worth a second look */
         }
         return r;
 }
