@@ -132,23 +132,21 @@ void bus_options_done(BusOptions *o) {
         if (o->set & OPT(OPT_LEADER_FD))
                 o->leader_fd = safe_close(o->leader_fd);
         o->set &= ~OPT(OPT_LEADER_FD);
-        bus_pairs_free(o->props, o->n_props);
         o->n_props = 0;
 }
 
-void bus_pairs_free(char *pairs[][2], size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(pairs[i][0]);
-                free(pairs[i][1]);
-        }
-}
-
 /* "key=value key=value", as the client sent them, for the audit line (cut at size). */
-void bus_pairs_describe(char *const pairs[][2], size_t n, char *buf, size_t size) {
+void bus_pairs_describe(const char *pairs[][2], size_t n, char *buf, size_t size) {
         size_t len = 0;
-        buf[0] = '\0';
-        for (size_t i = 0; i < n && len < size; i++)
-                len += (size_t) snprintf(buf + len, size - len, "%s%s=%s", i ? " " : "", pairs[i][0], pairs[i][1]);
+        for (size_t i = 0; i < n; i++) {
+                const char *parts[] = { i ? " " : "", pairs[i][0], "=", pairs[i][1] };
+                for (size_t j = 0; j < ELEMENTSOF(parts); j++) {
+                        size_t l = MIN(strlen(parts[j]), size - 1 - len);
+                        memcpy(buf + len, parts[j], l);
+                        len += l;
+                }
+        }
+        buf[len] = '\0';
 }
 
 ApplyFlags bus_apply_flags(const BusOptions *o) {
@@ -156,7 +154,7 @@ ApplyFlags bus_apply_flags(const BusOptions *o) {
                (o->flag[OPT_ALLOW_MIGRATE] ? APPLY_ALLOW_MIGRATE : 0);
 }
 
-int bus_read_pairs(sd_bus_message *m, char *ret[static BUS_PROPERTIES_MAX][2], size_t *ret_n, CgdRefusal *r) {
+int bus_read_pairs(sd_bus_message *m, const char *ret[static BUS_PROPERTIES_MAX][2], size_t *ret_n, CgdRefusal *r) {
         int k = sd_bus_message_enter_container(m, 'a', "(ss)");
         if (k < 0)
                 return k;
@@ -168,13 +166,9 @@ int bus_read_pairs(sd_bus_message *m, char *ret[static BUS_PROPERTIES_MAX][2], s
                                        BUS_PROPERTIES_MAX);
                         break;
                 }
-                ret[n][0] = strdup(key);
-                ret[n][1] = strdup(value);
+                ret[n][0] = key; /* the message's own strings: valid while it is */
+                ret[n][1] = value;
                 n++;
-                if (!ret[n - 1][0] || !ret[n - 1][1]) {
-                        k = -ENOMEM;
-                        break;
-                }
         }
         *ret_n = n;
         if (k < 0)
@@ -184,7 +178,7 @@ int bus_read_pairs(sd_bus_message *m, char *ret[static BUS_PROPERTIES_MAX][2], s
 
 /* Parses every pair and checks each against the policy (NULL: an admin request); the whole set
  * is refused on the first bad pair, before anything is written. */
-int bus_parse_values(char *const pairs[][2], size_t n, const Policy *p, const char *path, unsigned depth,
+int bus_parse_values(const char *pairs[][2], size_t n, const Policy *p, const char *path, unsigned depth,
                      KnobValue **ret, CgdRefusal *r) {
         KnobValue *v = calloc(n ?: 1, sizeof(KnobValue));
         if (!v)

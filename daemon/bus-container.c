@@ -304,7 +304,7 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
         CgdRefusal r = {};
         const char *path = "", *rel;
         unsigned depth = 0;
-        char *pairs[BUS_PROPERTIES_MAX][2] = {};
+        const char *pairs[BUS_PROPERTIES_MAX][2] = {};
         size_t n = 0;
         BusOptions o = {};
         _cleanup_free_ KnobValue *values = NULL;
@@ -318,7 +318,6 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
         ApplyFlags flags = bus_apply_flags(&o);
         SlowOp slow = { .path = (char *) path, .op = "SetProperties", .n = n, .flags = flags };
         bus_pairs_describe(pairs, n, slow.detail, sizeof slow.detail);
-        bus_pairs_free(pairs, n);
         bus_options_done(&o);
         /* Only a write the client allowed to reclaim or migrate can be slow; the rest is quick. */
         if (k >= 0 && flags) {

@@ -171,7 +171,7 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
         CgdRefusal r = {};
         Container *c = NULL;
         const char *path = "", *rel;
-        char *pairs[BUS_PROPERTIES_MAX][2] = {};
+        const char *pairs[BUS_PROPERTIES_MAX][2] = {};
         size_t n = 0;
         BusOptions o = {};
         _cleanup_free_ KnobValue *values = NULL;
@@ -186,7 +186,6 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
                 k = sdunit_apply(c, rel, values, n, bus_apply_flags(&o), &r);
         char detail[512] = "admin: ";
         bus_pairs_describe(pairs, n, detail + strlen(detail), sizeof detail - strlen(detail));
-        bus_pairs_free(pairs, n);
         bus_options_done(&o);
         if (done(m, conn, c, "-", "SetProperties", path, detail, k, &r) < 0 || k < 0)
                 return k < 0 && r.message[0] ? 1 : k;

@@ -48,8 +48,9 @@ struct Job {
 
 typedef enum ListenerKind { LISTENER_ADMIN, LISTENER_CONTAINER } ListenerKind;
 
-/* What an event of the daemon's epoll set points at (server.c): a listener or a connection. */
-typedef enum WatchKind { WATCH_LISTENER, WATCH_CONN } WatchKind;
+/* What an event of the daemon's epoll set points at (server.c): a listener, a connection, or
+ * sd-event's own fd. */
+typedef enum WatchKind { WATCH_LISTENER, WATCH_CONN, WATCH_EVENT } WatchKind;
 
 typedef struct Listener {
         WatchKind kind;          /* WATCH_LISTENER, first: epoll data points here */
@@ -122,13 +123,15 @@ struct Daemon {
         GHashTable *policies;     /* name -> Policy* */
         GHashTable *containers;   /* name -> Container* */
         Listener admin;
-        int epoll_fd;             /* every listener and connection (server.c) */
+        int epoll_fd;             /* every listener and connection, and sd-event's fd (server.c) */
         bool epoll_stale;         /* a listener went: the batch of events in hand may point at it */
-        sd_event_source *epoll_source, *sweep_source, *rate_timer, *worker_source;
+        WatchKind event_watch;    /* WATCH_EVENT: the epoll data of sd-event's fd */
+        bool event_due;           /* sd-event must be prepared again (server_loop) */
+        sd_event_source *sweep_source, *rate_timer, *worker_source;
         unsigned n_audit_subscribers; /* Audit signals are built only when someone listens */
         unsigned n_restoring;     /* containers with a Restore pending */
         unsigned n_restore_failed; /* of those, the ones that could not be made ready yet */
-        sd_event_source *restore_source; /* idle: makes restored containers ready in batches */
+        bool restore_wanted;      /* restored containers wait to be made ready on idle turns */
         int reserve_fd;           /* given up to refuse a connection when out of fds */
         Conn *conns, *dead;       /* live connections; killed ones until the sweep frees them */
         Budget budget;
@@ -142,6 +145,8 @@ struct Daemon {
 
 /* server.c: sockets, connections, message guard, dispatch. */
 int server_init(Daemon *d);
+int server_loop(Daemon *d);
+void server_event_changed(Daemon *d);
 void server_done(Daemon *d);
 int server_listen(Daemon *d, Listener *l, int dir_fd, const char *name, uid_t uid, gid_t gid, mode_t mode);
 /* server.c: handovers (handover.c) */
@@ -205,18 +210,17 @@ typedef struct BusOptions {
         uint32_t u[_OPT_MAX]; /* u options */
         int leader_fd;        /* h, dup'ed; -EBADF */
         size_t n_props;
-        char *props[BUS_PROPERTIES_MAX][2];
+        const char *props[BUS_PROPERTIES_MAX][2]; /* into the message */
 } BusOptions;
 
 extern const sd_bus_vtable bus_hello_vtable[];
 int bus_refuse(sd_bus_message *m, Conn *c, const CgdRefusal *r);
 int bus_read_options(sd_bus_message *m, uint32_t allowed, BusOptions *ret, CgdRefusal *r);
 void bus_options_done(BusOptions *o);
-void bus_pairs_free(char *pairs[][2], size_t n);
-void bus_pairs_describe(char *const pairs[][2], size_t n, char *buf, size_t size);
+void bus_pairs_describe(const char *pairs[][2], size_t n, char *buf, size_t size);
 ApplyFlags bus_apply_flags(const BusOptions *o);
-int bus_read_pairs(sd_bus_message *m, char *ret[static BUS_PROPERTIES_MAX][2], size_t *ret_n, CgdRefusal *r);
-int bus_parse_values(char *const pairs[][2], size_t n, const Policy *p, const char *path, unsigned depth,
+int bus_read_pairs(sd_bus_message *m, const char *ret[static BUS_PROPERTIES_MAX][2], size_t *ret_n, CgdRefusal *r);
+int bus_parse_values(const char *pairs[][2], size_t n, const Policy *p, const char *path, unsigned depth,
                      KnobValue **ret, CgdRefusal *r);
 int bus_reply_properties(sd_bus_message *m, Conn *conn, CgTree *t, const char *rel, char **keys, uint32_t allowed);
 int bus_check_path(const char *path, unsigned max_depth, const char **ret_rel, unsigned *ret_depth, CgdRefusal *r);

@@ -270,7 +270,7 @@ static int run(void) {
         if (r >= 0) {
                 (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %u container(s)", g_hash_table_size(d.containers));
                 log_msg(LOG_INFO, "ready: %s/admin.socket", d.runtime_dir);
-                r = sd_event_loop(d.event);
+                r = server_loop(&d);
         }
         /* Sockets of registered containers stay on disk: a restart re-creates them in place. */
         worker_done(&d);

@@ -157,6 +157,7 @@ static void conn_kill(Conn *c) {
         /* Never flush: a peer that does not read would block the daemon in poll(). */
         c->bus = sd_bus_close_unref(c->bus); /* closes c->fd */
         (void) sd_event_source_set_enabled(d->sweep_source, SD_EVENT_ONESHOT);
+        server_event_changed(d);
 }
 
 static int on_sweep(sd_event_source *s, void *userdata) {
@@ -413,29 +414,86 @@ static int conn_accept(Daemon *d, Listener *l) {
         return 1;
 }
 
-/* ---- the loop ---- */
+/* ---- the loop ----
+ *
+ * Our epoll set is the outer one: every listener and connection is in it, and so is sd-event's
+ * own fd (signals, timers, the worker's eventfd, leaders' pidfds, all in sd-event's epoll set).
+ * A request then costs one epoll_wait, where sd_event_loop() around our set cost two and
+ * sd_event_prepare()'s own syscall. sd-event is run when its fd is readable, and prepared again
+ * after any change to its sources made outside its callbacks (server_event_changed): its timers
+ * are armed, and its defer sources found, only by sd_event_prepare(). While it has something
+ * pending, our set is polled without waiting, so that connections and sd-event take turns.
+ * (Each connection being an sd-event source instead is O(n^2) in ready connections: sd-event
+ * polls its set before every dispatch.) */
 
 #define EPOLL_BATCH 64
+#define RESTORE_BATCH 64 /* containers made ready per idle turn of the loop after a restart */
+
+void server_event_changed(Daemon *d) {
+        d->event_due = true;
+}
+
+/* One step of sd-event: collect what its fd reported, dispatch one source, or arm it to wait.
+ * Returns > 0 while it has more to do, 0 when it waits on its fd, < 0 on error. */
+static int event_step(Daemon *d) {
+        sd_event *e = d->event;
+        int r = 0;
+        if (sd_event_get_state(e) == SD_EVENT_ARMED)
+                r = sd_event_wait(e, 0); /* to PENDING (> 0) or back to INITIAL */
+        if (r == 0 && sd_event_get_state(e) == SD_EVENT_INITIAL)
+                r = sd_event_prepare(e); /* to PENDING (> 0) or ARMED */
+        if (r <= 0)
+                return r;
+        r = sd_event_dispatch(e);
+        return r < 0 ? r : 1; /* INITIAL again: prepare next turn, a callback may have changed it */
+}
 
 /* One batch of ready fds, each handled once; the level-triggered set reports again what is
  * still ready. Handling one may free a listener (a container unregistered) that a later event of
  * the batch points at: that ends the batch (epoll_stale). A killed connection stays allocated
- * until the sweep, after this returns. */
-static int on_epoll(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Daemon *d = userdata;
-        struct epoll_event evs[EPOLL_BATCH];
-        int n = epoll_wait(d->epoll_fd, evs, EPOLL_BATCH, 0);
+ * until the sweep. */
+static void handle_batch(Daemon *d, struct epoll_event *evs, int n) {
         d->epoll_stale = false;
         for (int i = 0; i < n && !d->epoll_stale; i++) {
                 WatchKind *kind = evs[i].data.ptr;
-                if (*kind == WATCH_LISTENER) {
+                if (*kind == WATCH_EVENT)
+                        d->event_due = true;
+                else if (*kind == WATCH_LISTENER) {
                         Listener *l = (Listener *) kind;
                         for (int k = 0; k < 64 && !d->epoll_stale && conn_accept(d, l) > 0; k++)
                                 ;
                 } else
                         conn_dispatch((Conn *) kind);
         }
-        return 0;
+}
+
+/* Runs until sd_event_exit(); returns its exit code. */
+int server_loop(Daemon *d) {
+        struct epoll_event evs[EPOLL_BATCH];
+        d->event_due = true;
+        while (sd_event_get_state(d->event) != SD_EVENT_FINISHED) {
+                bool busy = false;
+                if (d->event_due) {
+                        d->event_due = false;
+                        int r = event_step(d);
+                        if (r < 0)
+                                return r;
+                        busy = d->event_due = r > 0;
+                }
+                if (sd_event_get_state(d->event) == SD_EVENT_FINISHED)
+                        break;
+                int n = epoll_wait(d->epoll_fd, evs, EPOLL_BATCH, busy || d->restore_wanted ? 0 : -1);
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                handle_batch(d, evs, n);
+                /* An idle turn: below every request, ready restored containers that nobody
+                 * used yet (a container in use is made ready by its first connection). */
+                if (n == 0 && !busy && d->restore_wanted)
+                        d->restore_wanted = registry_restore_some(d, RESTORE_BATCH);
+        }
+        int code = 0;
+        (void) sd_event_get_exit_code(d->event, &code);
+        return code;
 }
 
 static int on_rate_tick(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -464,17 +522,11 @@ static void rate_timer_arm(Daemon *d) {
                 return;
         (void) sd_event_source_set_time_relative(d->rate_timer, RATE_TICK_USEC);
         (void) sd_event_source_set_enabled(d->rate_timer, SD_EVENT_ONESHOT);
-}
-
-#define RESTORE_BATCH 64 /* containers made ready per idle turn of the loop after a restart */
-
-static int on_restore(sd_event_source *s, void *userdata) {
-        bool more = registry_restore_some(userdata, RESTORE_BATCH);
-        return sd_event_source_set_enabled(s, more ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        server_event_changed(d);
 }
 
 void server_wake_restore(Daemon *d) {
-        (void) sd_event_source_set_enabled(d->restore_source, SD_EVENT_ONESHOT);
+        d->restore_wanted = true;
 }
 
 int server_init(Daemon *d) {
@@ -482,16 +534,11 @@ int server_init(Daemon *d) {
         d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (d->epoll_fd < 0)
                 return -errno;
-        int r = sd_event_add_io(d->event, &d->epoll_source, d->epoll_fd, EPOLLIN, on_epoll, d);
-        if (r >= 0)
-                r = sd_event_add_defer(d->event, &d->sweep_source, on_sweep, d);
-        /* Below every request: a container in use is made ready by its first connection. */
-        if (r >= 0)
-                r = sd_event_add_defer(d->event, &d->restore_source, on_restore, d);
-        if (r >= 0)
-                r = sd_event_source_set_priority(d->restore_source, SD_EVENT_PRIORITY_IDLE);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(d->restore_source, SD_EVENT_OFF);
+        d->event_watch = WATCH_EVENT;
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &d->event_watch };
+        if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, sd_event_get_fd(d->event), &ev) < 0)
+                return -errno;
+        int r = sd_event_add_defer(d->event, &d->sweep_source, on_sweep, d);
         if (r >= 0)
                 r = sd_event_source_set_enabled(d->sweep_source, SD_EVENT_OFF);
         if (r >= 0)
@@ -508,8 +555,6 @@ void server_done(Daemon *d) {
         d->sweep_source = sd_event_source_disable_unref(d->sweep_source);
         d->reserve_fd = safe_close(d->reserve_fd);
         d->rate_timer = sd_event_source_disable_unref(d->rate_timer);
-        d->restore_source = sd_event_source_disable_unref(d->restore_source);
-        d->epoll_source = sd_event_source_disable_unref(d->epoll_source);
         d->epoll_fd = safe_close(d->epoll_fd);
 }
 
