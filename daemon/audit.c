@@ -76,19 +76,17 @@ static void quote(const char *s, char *buf, size_t size) {
         buf[j] = '\0';
 }
 
-static bool audit_ratelimit(void) {
-        static time_t window;
-        static unsigned n, dropped;
+bool log_limit(LogLimit *l, unsigned burst, const char *what) {
         time_t now = time(NULL);
-        if (now != window) {
-                if (dropped)
-                        log_msg(LOG_WARNING, "%u audit lines dropped (more than %u a second)", dropped, AUDIT_BURST);
-                window = now;
-                n = dropped = 0;
+        if (now != l->window) {
+                if (l->dropped)
+                        log_msg(LOG_WARNING, "%u %s not logged (more than %u a second)", l->dropped, what, burst);
+                l->window = now;
+                l->n = l->dropped = 0;
         }
-        if (++n <= AUDIT_BURST)
+        if (++l->n <= burst)
                 return true;
-        dropped++;
+        l->dropped++;
         return false;
 }
 
@@ -105,7 +103,8 @@ void audit_log(Daemon *d, const Container *c, const char *op, const char *path, 
                 snprintf(res, sizeof res, "failed: %s", strerror(-result));
         const char *name = c ? c->name : "-";
         (void) server_emit_audit(d, name, op, qpath, qdetail, res);
-        if (!audit_ratelimit())
+        static LogLimit limit;
+        if (!log_limit(&limit, AUDIT_BURST, "audit lines"))
                 return;
         int prio = result >= 0 ? LOG_INFO : LOG_NOTICE;
         if (prio > max_level)

@@ -57,6 +57,8 @@ typedef struct Listener {
         ListenerKind type;
         int fd;                  /* in the epoll set unless a handover drains */
         Container *container;    /* NULL for the admin socket */
+        bool throttled;          /* its container is out of tokens: not accepted from */
+        struct Listener *throttled_next; /* Daemon.throttled */
 } Listener;
 
 struct Conn {
@@ -134,6 +136,7 @@ struct Daemon {
         bool restore_wanted;      /* restored containers wait to be made ready on idle turns */
         int reserve_fd;           /* given up to refuse a connection when out of fds */
         Conn *conns, *dead;       /* live connections; killed ones until the sweep frees them */
+        Listener *throttled;      /* listeners not accepted from until their tokens return */
         Budget budget;
         Stats stats;
         int runtime_fd, containers_fd, state_fd;
@@ -265,6 +268,13 @@ const Policy *policies_get(Daemon *d, const char *name);
 void audit_log(Daemon *d, const Container *c, const char *op, const char *path, const char *detail, int result,
                const CgdRefusal *r);
 void log_msg(int prio, const char *fmt, ...) _printf_(2, 3);
+/* A log line a client can cause as often as it likes: at most burst a second; the rest are
+ * counted, and the count is logged with the first line of the next second that has one. */
+typedef struct LogLimit {
+        time_t window;
+        unsigned n, dropped;
+} LogLimit;
+bool log_limit(LogLimit *l, unsigned burst, const char *what);
 /* Logs at LOG_ERR and returns r (negative errno), for "return log_errno(r, ...)". */
 int log_errno(int r, const char *fmt, ...) _printf_(2, 3);
 int log_set_level(const char *s);

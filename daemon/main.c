@@ -25,6 +25,8 @@ static const char *arg_runtime_dir = "/run/cgdelegate";
 static const char *arg_state_dir = NULL;
 static const char *arg_policy_dir = NULL;
 static bool arg_foreground = false;
+static unsigned arg_max_groups = BUDGET_GROUPS;
+static unsigned arg_max_connections = BUDGET_CONNECTIONS;
 
 static void help(void) {
         printf("Usage: cgdelegated [OPTIONS]\n\n"
@@ -37,12 +39,28 @@ static void help(void) {
                "     --state-dir DIR        Registrations (RUNTIME_DIR/state)\n"
                "     --policy-dir DIR       The only policy directory read\n"
                "                            (default: /etc/cgdelegate/policies, then /usr/share/cgdelegate/policies)\n"
-               "     --log-level LEVEL      emerg..debug (info)\n");
+               "     --log-level LEVEL      emerg..debug (info)\n"
+               "     --max-groups N         Groups of all containers together (16384)\n"
+               "     --max-connections N    Connections to all sockets together (65536)\n");
+}
+
+#define BUDGET_ARG_MAX 1000000
+
+/* A daemon-wide budget: decimal digits only, 1..BUDGET_ARG_MAX. */
+static int parse_budget(const char *s, unsigned *ret) {
+        unsigned long v = 0;
+        if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 7)
+                return -EINVAL;
+        v = strtoul(s, NULL, 10);
+        if (v < 1 || v > BUDGET_ARG_MAX)
+                return -ERANGE;
+        *ret = (unsigned) v;
+        return 0;
 }
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_FOREGROUND, ARG_CGROUP_ROOT, ARG_RUNTIME_DIR, ARG_STATE_DIR, ARG_POLICY_DIR,
-               ARG_LOG_LEVEL };
+               ARG_LOG_LEVEL, ARG_MAX_GROUPS, ARG_MAX_CONNECTIONS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -52,6 +70,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "policy-dir", required_argument, NULL, ARG_POLICY_DIR },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "max-groups", required_argument, NULL, ARG_MAX_GROUPS },
+                { "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS },
                 {}
         };
         int c;
@@ -81,6 +101,14 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_LOG_LEVEL:
                         if (log_set_level(optarg) < 0) {
                                 fprintf(stderr, "cgdelegated: unknown log level '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_MAX_GROUPS:
+                case ARG_MAX_CONNECTIONS:
+                        if (parse_budget(optarg, c == ARG_MAX_GROUPS ? &arg_max_groups : &arg_max_connections) < 0) {
+                                fprintf(stderr, "cgdelegated: --%s wants a number from 1 to %u, not '%s'\n",
+                                        c == ARG_MAX_GROUPS ? "max-groups" : "max-connections", BUDGET_ARG_MAX, optarg);
                                 return -EINVAL;
                         }
                         break;
@@ -256,7 +284,7 @@ static int run(void) {
                 .epoll_fd = -EBADF, .runtime_fd = -EBADF, .containers_fd = -EBADF, .state_fd = -EBADF,
                 .reserve_fd = -EBADF,
                 .foreground = arg_foreground,
-                .budget = { .max_groups = BUDGET_GROUPS, .max_connections = BUDGET_CONNECTIONS },
+                .budget = { .max_groups = arg_max_groups, .max_connections = arg_max_connections },
         };
         _cleanup_free_ char *state = arg_state_dir ? strdup(arg_state_dir) : g_strdup_printf("%s/state", arg_runtime_dir);
         char *dirs_given[] = { (char *) arg_policy_dir, NULL };

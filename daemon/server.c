@@ -30,6 +30,7 @@
 
 #include "daemon.h"
 
+#define REFUSAL_LOG_BURST 10 /* log lines a second about refused connections */
 #define DISPATCH_BATCH 16        /* sd-bus steps per connection per turn; a message ends the turn */
 #define AUTH_PEEK_MAX 1024       /* authentication lines are short */
 #define RATE_TICK_USEC 10000     /* how often throttled connections are looked at again */
@@ -353,7 +354,42 @@ static int conn_setup_bus(Conn *c) {
         return r;
 }
 
+static void listener_ctl(Daemon *d, Listener *l, int op) {
+        struct epoll_event ev = { .events = l->throttled ? 0 : EPOLLIN, .data.ptr = l };
+        if (l->fd >= 0)
+                (void) epoll_ctl(d->epoll_fd, op, l->fd, &ev);
+}
+
+/* A container out of tokens is not accepted from: its listener reports nothing until they
+ * return (the rate tick), and its clients wait in the kernel's backlog. Each accepted connection
+ * costs a token, so connecting in a loop costs the daemon no more than the container's
+ * RequestRate, and other containers do not notice. */
+static void listener_throttle(Daemon *d, Listener *l, bool on) {
+        if (l->throttled == on)
+                return;
+        l->throttled = on;
+        /* Not in the set while a handover drains (ENOENT): server_accept_resume() adds it as it is. */
+        listener_ctl(d, l, EPOLL_CTL_MOD);
+        if (on) {
+                l->throttled_next = d->throttled;
+                d->throttled = l;
+                rate_timer_arm(d);
+                return;
+        }
+        for (Listener **p = &d->throttled; *p; p = &(*p)->throttled_next)
+                if (*p == l) {
+                        *p = l->throttled_next;
+                        break;
+                }
+        l->throttled_next = NULL;
+}
+
 static int conn_accept(Daemon *d, Listener *l) {
+        Container *ct = l->container;
+        if (ct && !rate_allows(ct)) {
+                listener_throttle(d, l, true);
+                return 0;
+        }
         int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0 && (errno == EMFILE || errno == ENFILE) && d->reserve_fd >= 0) {
                 /* Out of fds: the pending connection would keep the listener readable and spin
@@ -367,7 +403,8 @@ static int conn_accept(Daemon *d, Listener *l) {
         }
         if (fd < 0)
                 return errno == EAGAIN ? 0 : -errno;
-        Container *ct = l->container;
+        if (ct)
+                ct->tokens -= 1.0;
         CgdRefusal refusal = {};
         /* Restarted and not used yet: ready it now. One that ended meanwhile (it goes from the
          * loop) or cannot be served gets the connection closed. */
@@ -376,14 +413,17 @@ static int conn_accept(Daemon *d, Listener *l) {
                 return 0;
         }
         /* Connection limits: a container may not use up the daemon's fds or memory. */
+        static LogLimit refusals;
         if (ct && ct->n_conns >= ct->policy->max_connections) {
-                log_msg(LOG_NOTICE, "refusing a connection to %s: MaxConnections=%u of policy '%s' reached", ct->name,
-                        ct->policy->max_connections, ct->policy_name);
+                if (log_limit(&refusals, REFUSAL_LOG_BURST, "refused connections"))
+                        log_msg(LOG_NOTICE, "refusing a connection to %s: MaxConnections=%u of policy '%s' reached",
+                                ct->name, ct->policy->max_connections, ct->policy_name);
                 safe_close(fd);
                 return 1;
         }
         if (budget_take_connection(&d->budget, &refusal) < 0) {
-                log_msg(LOG_NOTICE, "refusing a connection: %s", refusal.message);
+                if (log_limit(&refusals, REFUSAL_LOG_BURST, "refused connections"))
+                        log_msg(LOG_NOTICE, "refusing a connection: %s", refusal.message);
                 safe_close(fd);
                 return 1;
         }
@@ -505,9 +545,14 @@ static int on_rate_tick(sd_event_source *s, uint64_t usec, void *userdata) {
                 if (rate_allows(c->container))
                         conn_dispatch(c);
         }
+        for (Listener *l = d->throttled, *next; l; l = next) {
+                next = l->throttled_next;
+                if (rate_allows(l->container))
+                        listener_throttle(d, l, false);
+        }
         /* Look again whoever still waits, including those the dispatch above made wait again
          * (their rate_timer_arm() would otherwise be undone here). */
-        bool again = false;
+        bool again = d->throttled;
         for (Conn *c = d->conns; c && !again; c = c->next)
                 again = !c->dead && c->pending && !(c->container && c->container->job);
         (void) sd_event_source_set_time_relative(s, RATE_TICK_USEC);
@@ -613,12 +658,6 @@ size_t server_n_busy_conns(Daemon *d) {
 
 /* ---- listening sockets ---- */
 
-static void listener_ctl(Daemon *d, Listener *l, int op) {
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
-        if (l->fd >= 0)
-                (void) epoll_ctl(d->epoll_fd, op, l->fd, &ev);
-}
-
 /* Not accepting leaves new connections in the sockets' backlogs, to be answered later. */
 static void listeners_ctl(Daemon *d, int op) {
         GHashTableIter it;
@@ -674,6 +713,7 @@ int server_listen(Daemon *d, Listener *l, int dir_fd, const char *name, uid_t ui
 }
 
 void server_unlisten(Daemon *d, Listener *l) {
+        listener_throttle(d, l, false);
         if (l->fd < 0)
                 return;
         (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);

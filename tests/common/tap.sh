@@ -25,11 +25,11 @@ ok() {
         fi
 }
 
-# daemon_up DAEMON: starts it in the foreground mode with $t/run and $t/policies, its log in
-# $t/daemon.log, and waits (5 s at most) until the admin socket answers.
+# daemon_up DAEMON [ARGS...]: starts it in the foreground mode with $t/run and $t/policies (and
+# ARGS), its log in $t/daemon.log, and waits (5 s at most) until the admin socket answers.
 daemon_up() {
         mkdir -p "$t/policies"
-        "$1" --foreground --runtime-dir "$t/run" --policy-dir "$t/policies" >"$t/daemon.log" 2>&1 &
+        "$1" --foreground --runtime-dir "$t/run" --policy-dir "$t/policies" "${@:2}" >"$t/daemon.log" 2>&1 &
         daemon=$!
         for _ in $(seq 100); do
                 [ -S "$t/run/admin.socket" ] && busctl --address="unix:path=$t/run/admin.socket" call org.cgdelegate \
