@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # cgdelegate: one plain Makefile. `make` builds, `make check` installs what the tests need (Debian
 # 12, as root) and runs every test lane that exists, `make check-asan` runs the unit and
-# integration tests again under ASan+UBSan, `make demo` is the README's main job.
+# integration tests again under ASan+UBSan, `make check-fuzz` runs the libFuzzer targets for a while
+# each, `make demo` is the README's main job.
 
 VERSION  := 0.1
 CC       ?= gcc
@@ -61,12 +62,24 @@ HOOK      := $(BUILD)/oci-hook/cgdelegate-oci-hook
 # bench/: the load generator and the floors it is compared with (make bench).
 BENCH := $(BUILD)/bench/cgd-bench
 
+# tests/fuzz/: libFuzzer targets, clang only (docs/fuzzing.md). The sources they test are compiled
+# again with clang, coverage and ASan+UBSan into $(BUILD)/fuzz/obj/; nothing of the gcc build is
+# reused. Each target links only the objects it names below.
+FUZZ_CC    ?= clang
+FUZZ_DIR   := $(BUILD)/fuzz
+FUZZ_SAN   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 $(WARNINGS) -g -O1 $(FUZZ_SAN) -D_GNU_SOURCE -fno-strict-aliasing \
+               -Ilib -Iclient -Iinclude -Ioci-hook -Itests/fuzz -MMD -MP
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+CGD_FUZZ_SECONDS ?= 30
+
 DAEMON_SRCS := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON      := $(BUILD)/daemon/cgdelegated
 
 .SECONDARY:
-.PHONY: all deps deps-build check check-unit check-integration check-e2e check-vm check-asan check-deb deb bench demo install clean
+.PHONY: all deps deps-build check check-unit check-integration check-e2e check-vm check-asan check-deb check-fuzz fuzz deb bench demo install clean
 
 all: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL) $(BRIDGE) $(HOOK) $(BENCH) $(UNIT_BINS) $(INTEG_BINS) $(DEMO_BINS)
 
@@ -135,6 +148,23 @@ $(BENCH): $(BUILD)/bench/cgd-bench.o
 $(DAEMON): $(DAEMON_OBJS) $(LIBCGD)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(shell pkg-config --libs $(PKGS) libcap-ng)
 
+# The fuzz targets' objects: clang, instrumented; glib and json-c only where the code uses them.
+$(FUZZ_DIR)/obj/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ_DIR)/obj/lib/policy.o $(FUZZ_DIR)/obj/tests/fuzz/fuzz-policy.o: FUZZ_CFLAGS += $(shell pkg-config --cflags glib-2.0)
+$(FUZZ_DIR)/obj/oci-hook/ocistate.o: FUZZ_CFLAGS += $(shell pkg-config --cflags json-c)
+# A target is its own object, the objects of the code it tests and the libraries those need.
+$(FUZZ_DIR)/fuzz-%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz-%.o
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
+$(FUZZ_DIR)/fuzz-knob: $(addprefix $(FUZZ_DIR)/obj/,lib/knob.o lib/error.o lib/strv.o client/sdprop.o)
+$(FUZZ_DIR)/fuzz-cgpath: $(FUZZ_DIR)/obj/lib/cgpath.o
+$(FUZZ_DIR)/fuzz-policy: $(addprefix $(FUZZ_DIR)/obj/,lib/policy.o lib/knob.o lib/error.o)
+$(FUZZ_DIR)/fuzz-policy: FUZZ_LIBS = $(shell pkg-config --libs glib-2.0)
+$(FUZZ_DIR)/fuzz-ocistate: $(addprefix $(FUZZ_DIR)/obj/,oci-hook/ocistate.o lib/strv.o)
+$(FUZZ_DIR)/fuzz-ocistate: FUZZ_LIBS = $(shell pkg-config --libs json-c)
+$(FUZZ_DIR)/fuzz-wire: $(addprefix $(FUZZ_DIR)/obj/,client/wire.o lib/strv.o)
+
 $(BUILD)/demo/cgd-demo-tool: $(BUILD)/demo/demo-tool.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
@@ -151,6 +181,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) check-unit check-integration check-e2e check-deb check-vm
 	$(MAKE) check-asan
+	$(MAKE) check-fuzz
 
 check-unit: $(UNIT_BINS) $(SHLIB)
 	CGD_BUILD=$(abspath $(BUILD)) tests/run-tap $(UNIT_BINS) $(wildcard tests/unit/test-*.sh)
@@ -169,6 +200,14 @@ check-vm: all
 check-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 all
 	$(MAKE) BUILD=build-asan SANITIZE=1 check-unit check-integration
+
+# Builds every fuzz target (clang) into $(BUILD)/fuzz/.
+fuzz: $(FUZZ_BINS)
+
+# Each target runs every seed of tests/fuzz/corpus/NAME once, then fuzzes CGD_FUZZ_SECONDS from a
+# temporary copy of it; one TAP line each, and a crash, leak or timeout fails the lane.
+check-fuzz: $(FUZZ_BINS)
+	CGD_FUZZ_SECONDS=$(CGD_FUZZ_SECONDS) tests/fuzz/run-fuzz.sh $(FUZZ_BINS)
 
 # The Debian packages (debian/): cgdelegate, libcgdelegate0, libcgdelegate-dev in build-deb/deb/.
 deb:
@@ -214,4 +253,5 @@ install: $(LIBCGD) $(LIBCLIENT) $(SHLIB) $(BUILD)/cgdelegate.pc $(DAEMON) $(CTL)
 clean:
 	rm -rf build build-asan build-deb
 
--include $(BRIDGE_OBJS:.o=.d) $(HOOK_OBJS:.o=.d) $(BUILD)/oci-hook/cgdelegate-oci-hook.d $(BUILD)/bridge/cgdelegate-exec.d $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/bench/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d)
+-include $(BRIDGE_OBJS:.o=.d) $(HOOK_OBJS:.o=.d) $(BUILD)/oci-hook/cgdelegate-oci-hook.d $(BUILD)/bridge/cgdelegate-exec.d $(LIB_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(DAEMON_OBJS:.o=.d) $(wildcard $(BUILD)/demo/*.d $(BUILD)/bench/*.d $(BUILD)/tests/common/*.d) $(UNIT_BINS:=.d) $(INTEG_BINS:=.d) \
+         $(wildcard $(FUZZ_DIR)/obj/*/*.d $(FUZZ_DIR)/obj/tests/fuzz/*.d)

@@ -615,9 +615,12 @@ static void out_limit(Out *o, uint64_t n) {
                 out_printf(o, "%" PRIu64, n);
 }
 
+/* The NUL needs a byte too: an empty text (the empty cpuset) in a buffer of size 0 is -ENOBUFS,
+ * never a success that leaves the caller's buffer unterminated. */
 static int out_finish(Out *o) {
-        if (o->size > 0)
-                o->buf[o->truncated ? 0 : o->len] = '\0'; /* also when nothing was written */
+        if (o->size == 0)
+                return -ENOBUFS;
+        o->buf[o->truncated ? 0 : o->len] = '\0'; /* also when nothing was written */
         return o->truncated ? -ENOBUFS : (int) o->len;
 }
 
