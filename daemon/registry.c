@@ -76,6 +76,44 @@ unsigned registry_count_groups(Container *c) {
         return 0;
 }
 
+/* The groups below the root, completed first where a CreateGroup that the daemon's death cut
+ * short left one in some hierarchies only (cg_tree_create() makes a group one hierarchy after
+ * another): it is made where it is missing, as a retried CreateGroup would make it. Returns how
+ * many groups there are. */
+static unsigned repair_groups(Container *c) {
+        uint32_t mask = registry_move_mask(c) & c->tree->hierarchies;
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+        unsigned n_hier = 0;
+        for (int i = 0; i < CG_HIERARCHIES_MAX; i++) {
+                _cleanup_strv_free_ char **l = NULL;
+                if (!(mask & CG_HMASK(i)) || cg_tree_children(c->tree, i, ".", true, &l) < 0)
+                        continue;
+                n_hier++;
+                for (char **p = l; *p; p++) {
+                        gpointer v = g_hash_table_lookup(seen, *p);
+                        if (v)
+                                g_hash_table_insert(seen, strdup(*p), GUINT_TO_POINTER(GPOINTER_TO_UINT(v) + 1));
+                        else
+                                g_hash_table_insert(seen, TAKE_PTR(*p), GUINT_TO_POINTER(1));
+                }
+        }
+        GHashTableIter it;
+        gpointer rel, count;
+        g_hash_table_iter_init(&it, seen);
+        while (g_hash_table_iter_next(&it, &rel, &count)) {
+                if (GPOINTER_TO_UINT(count) == n_hier)
+                        continue;
+                CgFailure f = {};
+                char buf[256];
+                log_msg(LOG_WARNING, "container %s: group /%s is missing in some hierarchies (a request cut short); "
+                        "making it there", c->name, (const char *) rel);
+                if (cg_tree_create(c->tree, rel, mask, NULL, &f) < 0)
+                        log_msg(LOG_WARNING, "container %s: cannot complete group /%s: %s", c->name, (const char *) rel,
+                                cg_failure_explain(&f, c->daemon->host, buf, sizeof buf));
+        }
+        return g_hash_table_size(seen);
+}
+
 /* Whether group rel exists in any hierarchy of the container's tree. */
 bool registry_group_exists(Container *c, const char *rel) {
         for (int i = 0; i < CG_HIERARCHIES_MAX; i++)
@@ -86,43 +124,62 @@ bool registry_group_exists(Container *c, const char *rel) {
 
 /* ---- state files ---- */
 
-int registry_save(Container *c) {
-        g_autoptr(GKeyFile) kf = g_key_file_new();
+static GKeyFile *state_new(const Container *c, uint32_t hierarchies, char **const made[]) {
+        GKeyFile *kf = g_key_file_new();
         g_key_file_set_string(kf, "Container", "Name", c->name);
         g_key_file_set_string(kf, "Container", "Cgroup", c->cgroup);
         g_key_file_set_string(kf, "Container", "Policy", c->policy_name);
         g_key_file_set_uint64(kf, "Container", "SocketUID", c->socket_uid);
         g_key_file_set_uint64(kf, "Container", "SocketGID", c->socket_gid);
-        g_key_file_set_uint64(kf, "Container", "Hierarchies", c->tree->hierarchies);
-        g_key_file_set_uint64(kf, "Container", "OwnHierarchies", c->own_mask);
-        g_key_file_set_boolean(kf, "Container", "CreatedRoot", c->created_root);
+        g_key_file_set_uint64(kf, "Container", "Hierarchies", hierarchies);
         /* The ancestors the daemon made, so that a restarted daemon still removes them. */
         for (int i = 0; i < CG_HIERARCHIES_MAX; i++)
-                if (c->tree->made[i]) {
+                if (made[i]) {
                         char key[32];
                         snprintf(key, sizeof key, "MadeAncestors%d", i);
-                        g_key_file_set_string_list(kf, "Container", key, (const char *const *) c->tree->made[i],
-                                                   strv_length(c->tree->made[i]));
+                        g_key_file_set_string_list(kf, "Container", key, (const char *const *) made[i],
+                                                   strv_length(made[i]));
                 }
+        return kf;
+}
+
+static int state_write(Daemon *d, const char *name, GKeyFile *kf) {
+        gsize len;
+        g_autofree char *text = g_key_file_to_data(kf, &len, NULL);
+        char tmp[CGD_NAME_MAX + 16], final[CGD_NAME_MAX + 16];
+        snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+        snprintf(final, sizeof final, "%s" STATE_SUFFIX, name);
+        /* Written whole and renamed into place: a crash leaves the old file or the new one (and
+         * perhaps the temporary one, which the next start removes). */
+        _cleanup_close_ int fd = openat(d->state_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, text, len) != (ssize_t) len || fsync(fd) < 0)
+                return -errno ?: -EIO;
+        if (renameat(d->state_fd, tmp, d->state_fd, final) < 0)
+                return -errno;
+        return 0;
+}
+
+int registry_save(Container *c) {
+        g_autoptr(GKeyFile) kf = state_new(c, c->tree->hierarchies, c->tree->made);
+        g_key_file_set_uint64(kf, "Container", "OwnHierarchies", c->own_mask);
+        g_key_file_set_boolean(kf, "Container", "CreatedRoot", c->created_root);
         if (c->leader > 0) {
                 g_key_file_set_uint64(kf, "Container", "Leader", (uint64_t) c->leader);
                 g_key_file_set_uint64(kf, "Container", "PidNsDev", c->pidns.dev);
                 g_key_file_set_uint64(kf, "Container", "PidNsIno", c->pidns.ino);
         }
-        gsize len;
-        g_autofree char *text = g_key_file_to_data(kf, &len, NULL);
-        char tmp[CGD_NAME_MAX + 16], final[CGD_NAME_MAX + 16];
-        snprintf(tmp, sizeof tmp, ".%s.tmp", c->name);
-        snprintf(final, sizeof final, "%s" STATE_SUFFIX, c->name);
-        /* Written whole and renamed into place: a crash leaves the old file or the new one. */
-        _cleanup_close_ int fd = openat(c->daemon->state_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, text, len) != (ssize_t) len || fsync(fd) < 0)
-                return -errno ?: -EIO;
-        if (renameat(c->daemon->state_fd, tmp, c->daemon->state_fd, final) < 0)
-                return -errno;
-        return 0;
+        return state_write(c->daemon, c->name, kf);
+}
+
+/* Written before a registration touches anything: if the daemon dies before the registration's
+ * own state file replaces this one, the next start undoes it (reload_one()): the root in the
+ * hierarchies of mask (where it does not exist yet) and the ancestors in made[] (missing now). */
+static int save_pending(Container *c, uint32_t mask, char **const made[]) {
+        g_autoptr(GKeyFile) kf = state_new(c, mask, made);
+        g_key_file_set_boolean(kf, "Container", "Pending", true);
+        return state_write(c->daemon, c->name, kf);
 }
 
 static void state_remove(Daemon *d, const char *name) {
@@ -139,6 +196,32 @@ static void forget_files(Daemon *d, const char *name) {
                 (void) unlinkat(dir, "socket", 0);
         (void) unlinkat(d->containers_fd, name, AT_REMOVEDIR);
         state_remove(d, name);
+}
+
+/* What the daemon made for a container in cgroupfs, as far as it is still there: in every
+ * hierarchy of mask the root (with the groups below it, made on the container's behalf), then
+ * the ancestors in made[], innermost first, as long as they are empty. For a registration the
+ * daemon's death cut short, and for a container whose root is gone in some hierarchies (an
+ * unregistration cut short): a partial tree cannot be opened as a whole. */
+static void remove_made(Daemon *d, const char *cgroup, uint32_t mask, char **const made[]) {
+        for (int i = 0; i < (int) d->host->n_hierarchies; i++) {
+                size_t n = strv_length(made[i]);
+                for (size_t k = 0; (mask & CG_HMASK(i)) && k <= n; k++) {
+                        _cleanup_free_ char *path = k == 0 ? strdup(cgroup) : g_strdup_printf("/%s", made[i][n - k]);
+                        CgTree *t = NULL;
+                        if (!path || cg_tree_open(d->host, path, CG_HMASK(i), false, &t, NULL) < 0)
+                                continue; /* gone already */
+                        CgFailure f = {};
+                        char buf[256];
+                        int r = cg_tree_destroy(t, CG_HMASK(i), k == 0, &f);
+                        cg_tree_free(t);
+                        if (r < 0 && k == 0) /* a leader placed in it: it stays, and its ancestors */
+                                log_msg(LOG_WARNING, "cannot remove the group %s: %s", path,
+                                        cg_failure_explain(&f, d->host, buf, sizeof buf));
+                        if (r < 0)
+                                break; /* an ancestor in use by others stays, and so do those above it */
+                }
+        }
 }
 
 /* ---- lifecycle ---- */
@@ -262,7 +345,8 @@ int registry_set_leader(Container *c, pid_t pid, int pidfd, CgdRefusal *r) {
         c->leader_pidfd = TAKE_FD(fd);
         if (c->pidns.level > 0)
                 (void) sd_event_add_io(c->daemon->event, &c->leader_source, c->leader_pidfd, EPOLLIN, on_leader_exit, c);
-        return registry_save(c);
+        /* During a registration its pending state file stays until the registration's own. */
+        return registry_find(c->daemon, c->name) == c ? registry_save(c) : 0;
 }
 
 static int open_socket_dir(Daemon *d, Container *c) {
@@ -333,6 +417,45 @@ static int check_registration(Daemon *d, const char *name, const char *cgroup, c
         return 0;
 }
 
+/* The ancestors of rel that hierarchy i lacks, outermost first: what cg_tree_open() will make. */
+static int missing_ancestors(const CgHost *h, int i, const char *rel, char ***ret) {
+        _cleanup_free_ char *p = strdup(rel);
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0;
+        struct stat st;
+        if (!p)
+                return -ENOMEM;
+        for (char *slash = strrchr(p, '/'); slash; slash = strrchr(p, '/')) {
+                *slash = '\0';
+                if (fstatat(h->hierarchies[i].root_fd, p, &st, AT_SYMLINK_NOFOLLOW) >= 0)
+                        break;
+                if (strv_extend(&l, &n, p) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t k = 0; k < n / 2; k++) {
+                char *x = l[k];
+                l[k] = l[n - 1 - k];
+                l[n - 1 - k] = x;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* The pending state file of a registration about to make the root in the hierarchies of mask. */
+static int save_pending_for(Daemon *d, Container *c, uint32_t mask) {
+        char **made[CG_HIERARCHIES_MAX] = {};
+        const char *rel = cg_path_relative(c->cgroup);
+        int k = 0;
+        for (int i = 0; k >= 0 && i < (int) d->host->n_hierarchies; i++)
+                if (mask & CG_HMASK(i))
+                        k = missing_ancestors(d->host, i, rel, &made[i]);
+        if (k >= 0)
+                k = save_pending(c, mask, made);
+        for (int i = 0; i < CG_HIERARCHIES_MAX; i++)
+                strv_free(made[i]);
+        return k;
+}
+
 static int open_tree(Daemon *d, Container *c, bool create, uint32_t *ret_made, CgdRefusal *r) {
         uint32_t want = hierarchies_for(d->host, c->policy);
         const char *rel = cg_path_relative(c->cgroup);
@@ -346,8 +469,11 @@ static int open_tree(Daemon *d, Container *c, bool create, uint32_t *ret_made, C
                                   "cgroup %s does not exist in every hierarchy the policy needs (pass Create=true)",
                                   c->cgroup);
         uint32_t mask = create ? want : (want & have);
+        int k = save_pending_for(d, c, mask & ~have);
+        if (k < 0)
+                return cgd_refuse(r, CGD_ERROR_FAILED, "cannot write the state file of %s: %s", c->name, strerror(-k));
         CgFailure f = {};
-        int k = cg_tree_open(d->host, c->cgroup, mask, create, &c->tree, &f);
+        k = cg_tree_open(d->host, c->cgroup, mask, create, &c->tree, &f);
         if (k < 0) {
                 char buf[256];
                 return cgd_refuse(r, CGD_ERROR_FAILED, "cannot open cgroup %s: %s", c->cgroup,
@@ -550,6 +676,14 @@ static int reload_one(Daemon *d, const char *file) {
         c->restore->ns_dev = g_key_file_get_uint64(kf, "Container", "PidNsDev", NULL);
         c->restore->ns_ino = g_key_file_get_uint64(kf, "Container", "PidNsIno", NULL);
         reload_made(c, kf, c->restore);
+        if (g_key_file_get_boolean(kf, "Container", "Pending", NULL)) {
+                /* The daemon died during this registration: it never completed, so it goes. */
+                log_msg(LOG_WARNING, "container %s: its registration was cut short by the daemon's end; undoing it", name);
+                remove_made(d, c->cgroup, c->restore->hierarchies, c->restore->made);
+                forget_files(d, name);
+                container_free(c);
+                return 0;
+        }
         int k = open_socket_dir(d, c);
         if (k < 0) {
                 log_msg(LOG_ERR, "container %s: cannot serve it again (%s); its registration is kept for the next start",
@@ -576,6 +710,13 @@ int registry_ready(Container *c) {
         int k = cg_tree_open(d->host, c->cgroup, rs->hierarchies, false, &c->tree, NULL);
         for (int i = 0; k >= 0 && i < CG_HIERARCHIES_MAX; i++)
                 c->tree->made[i] = TAKE_PTR(rs->made[i]);
+        /* Gone in some hierarchies only (an unregistration cut short): the rest is opened, so
+         * that it goes too (restore_end()). */
+        uint32_t left = k == -ENOENT ? existing_in(d->host, rs->hierarchies, cg_path_relative(c->cgroup)) : 0;
+        if (left && cg_tree_open(d->host, c->cgroup, left, false, &c->tree, NULL) >= 0)
+                for (int i = 0; i < CG_HIERARCHIES_MAX; i++)
+                        if (left & CG_HMASK(i))
+                                c->tree->made[i] = TAKE_PTR(rs->made[i]);
         if (k >= 0 && sdunit_detect(c->cgroup, &c->unit, NULL) < 0)
                 log_msg(LOG_WARNING, "container %s: its systemd unit is not usable; root limits go to its files", c->name);
         if (k >= 0)
@@ -600,7 +741,7 @@ int registry_ready(Container *c) {
                 return k;
         }
         /* Counted whatever the budget says: the groups exist already. */
-        c->groups = registry_count_groups(c);
+        c->groups = repair_groups(c);
         d->budget.groups += c->groups;
         d->n_restore_failed -= rs->failed;
         c->restore = restore_free(rs);
@@ -612,12 +753,16 @@ int registry_ready(Container *c) {
  * the daemon made it, removed; its files forgotten. */
 static void restore_end(Container *c) {
         Daemon *d = c->daemon;
+        uint32_t opened = c->tree ? c->tree->hierarchies : 0;
         if (c->tree) {
                 CgFailure failure = {};
                 remove_groups_below_root(c);
                 if (c->created_root)
                         (void) cg_tree_destroy(c->tree, c->tree->hierarchies, true, &failure);
         }
+        /* Where its root is gone already, the ancestors the daemon made for it may not be. */
+        if (c->created_root)
+                remove_made(d, c->cgroup, c->restore->hierarchies & ~opened, c->restore->made);
         g_hash_table_steal(d->containers, c->name);
         d->n_restoring--;
         d->n_restore_failed -= c->restore->failed;
@@ -659,6 +804,9 @@ int registry_load_all(Daemon *d) {
         unsigned n = 0;
         for (struct dirent *de; (de = readdir(dir));) {
                 size_t l = strlen(de->d_name);
+                /* A state file being written when the daemon died: the old one (or none) stands. */
+                if (de->d_name[0] == '.' && l > 4 && streq(de->d_name + l - 4, ".tmp"))
+                        (void) unlinkat(d->state_fd, de->d_name, 0);
                 if (de->d_name[0] == '.' || l <= strlen(STATE_SUFFIX) || !streq(de->d_name + l - strlen(STATE_SUFFIX), STATE_SUFFIX))
                         continue;
                 int k = reload_one(d, de->d_name);
