@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cgdelegate.h"
+#include "ctl-metrics.h"
 #include "ctl-output.h"
 #include "macro.h"
 
@@ -338,6 +339,18 @@ static int verb_stats(cgd_client *c, int argc, char **argv) {
         dict_print(d, arg_json);
         cgd_dict_free(d);
         return 0;
+}
+
+static int verb_metrics(cgd_client *c, int argc, char **argv) {
+        static const struct option options[] = { { "openmetrics", no_argument, NULL, 'o' }, {} };
+        bool openmetrics = false;
+        int i = parse_options(argc, argv, "o", options, flag_option, &openmetrics);
+        if (i < 0)
+                return EXIT_USAGE;
+        if (argc > i)
+                return usage_error("metrics takes no arguments");
+        int r = ctl_metrics_print(stdout, c, openmetrics);
+        return r < 0 ? refused(c, r) : 0;
 }
 
 /* ---- verbs: status and policy ---- */
@@ -840,6 +853,10 @@ static const Verb verbs[] = {
           "Inside a container: its policy. On the host: the loaded policies, or the one named." },
         { "stats", WHERE_ADMIN, verb_stats, "",
           "The daemon's counters: requests, connections, containers, groups, refusals by error name." },
+        { "metrics", WHERE_ADMIN, verb_metrics, "[--openmetrics]",
+          "The daemon's and every container's counters (requests, refusals by error name, the time\n"
+          "requests took as a histogram, groups, connections) in the Prometheus text format that the node\n"
+          "exporter's textfile collector reads; --openmetrics: in OpenMetrics 1.0." },
         { "help", WHERE_ANY, verb_help, "[VERB]", "Shows the help of VERB, or of the program." },
 };
 

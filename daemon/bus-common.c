@@ -24,8 +24,11 @@ const sd_bus_vtable bus_hello_vtable[] = {
 int bus_refuse(sd_bus_message *m, Conn *c, const CgdRefusal *r) {
         if (r->error >= 0 && r->error < _CGD_ERROR_MAX)
                 c->daemon->stats.refusals[r->error]++;
-        if (c->container)
+        if (c->container) {
                 c->container->refusals++;
+                if (r->error >= 0 && r->error < _CGD_ERROR_MAX)
+                        c->container->refused[r->error]++;
+        }
         return sd_bus_reply_method_errorf(m, cgd_error_name(r->error), "%s", r->message);
 }
 

@@ -150,6 +150,20 @@ static int method_get(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Connections", "u", c->n_conns);
         k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Requests", "t", c->requests);
         k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Refusals", "t", c->refusals);
+        k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "Groups", "u", c->groups);
+        for (CgdError e = 0; k >= 0 && e < _CGD_ERROR_MAX; e++) {
+                _cleanup_free_ char *key = g_strdup_printf("Refused.%s", cgd_error_name(e) + strlen("org.cgdelegate.Error."));
+                k = sd_bus_message_append(reply, "{sv}", key, "t", c->refused[e]);
+        }
+        /* Cumulative, as a histogram's buckets are: requests that took at most the bound. */
+        uint64_t below = 0;
+        for (size_t i = 0; k >= 0 && i <= LATENCY_BUCKETS; i++) {
+                below += c->latency[i];
+                _cleanup_free_ char *key = i < LATENCY_BUCKETS ? g_strdup_printf("LatencyBucket.%" PRIu64, latency_bounds_usec[i])
+                                                               : strdup("LatencyBucket.inf");
+                k = key ? sd_bus_message_append(reply, "{sv}", key, "t", below) : -ENOMEM;
+        }
+        k = k < 0 ? k : sd_bus_message_append(reply, "{sv}", "LatencySumUSec", "t", c->latency_sum_usec);
         k = k < 0 ? k : sd_bus_message_close_container(reply);
         return k < 0 ? k : sd_bus_send(NULL, reply, NULL);
 }

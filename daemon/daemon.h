@@ -80,6 +80,11 @@ struct Conn {
         Conn *cnext, *cprev;  /* its container's connections */
 };
 
+/* A container's requests by the time the loop spent on each (server.c, conn_call()): the
+ * histogram GetContainer reports and `cgdelegatectl metrics` prints. */
+#define LATENCY_BUCKETS 10
+extern const uint64_t latency_bounds_usec[LATENCY_BUCKETS];
+
 typedef struct Restore Restore;
 
 struct Container {
@@ -106,6 +111,9 @@ struct Container {
         double tokens;          /* request rate: token bucket */
         uint64_t tokens_at;     /* CLOCK_MONOTONIC usec of the last refill */
         uint64_t requests, refusals;
+        uint64_t refused[_CGD_ERROR_MAX]; /* refusals by error */
+        uint64_t latency[LATENCY_BUCKETS + 1]; /* requests by time in the loop: <= latency_bounds_usec[i], then more */
+        uint64_t latency_sum_usec;
         Job *job;               /* a slow request in progress: the container is not read meanwhile */
         Restore *restore;       /* restarted, not used yet: tree, leader and count wait (registry.c) */
         const char *end_reason; /* it ended while a job ran: unregister when the job is done */

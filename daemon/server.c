@@ -288,6 +288,18 @@ static int conn_add_objects(Conn *c) {
         return r;
 }
 
+const uint64_t latency_bounds_usec[LATENCY_BUCKETS] = { 10, 25, 50, 100, 250, 500, 1000, 2500, 10000, 100000 };
+
+/* The time a container's request took in the loop (a slow request's work on the worker is not
+ * in it: its submission is). */
+static void latency_note(Container *ct, uint64_t usec) {
+        size_t i = 0;
+        while (i < LATENCY_BUCKETS && usec > latency_bounds_usec[i])
+                i++;
+        ct->latency[i]++;
+        ct->latency_sum_usec += usec;
+}
+
 /* A method call of our interfaces, run from their sd_bus_vtable as sd-bus would run it (the
  * handler, then an error reply for an error it returned or set). Anything else (introspection,
  * a signature that does not match, an unknown member, a privileged method whose caller sd-bus
@@ -309,7 +321,10 @@ static int conn_call(Conn *c, sd_bus_message *m) {
                     (!(vt->flags & SD_BUS_VTABLE_UNPRIVILEGED) && sd_bus_query_sender_privilege(m, -1) <= 0))
                         break;
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                uint64_t start = c->container ? now_usec() : 0;
                 int r = vt->x.method.handler(m, c, &error);
+                if (c->container)
+                        latency_note(c->container, now_usec() - start);
                 if (r < 0)
                         (void) sd_bus_reply_method_errno(m, r, &error);
                 else if (sd_bus_error_is_set(&error))

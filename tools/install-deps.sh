@@ -4,7 +4,7 @@
 # VM lane needs qemu, Debian's kernel (its image in /boot and modules, nothing is booted on the
 # host), a static busybox and, for the boot with systemd as PID 1, dbus; the e2e lane needs
 # systemd-nspawn and runc (whose container's root is the same static busybox); the protocol
-# guide's examples need python3-dbus; the fuzz lane needs clang with its sanitizer and libFuzzer
+# guide's examples need python3-dbus, the metrics test python3-prometheus-client; the fuzz lane needs clang with its sanitizer and libFuzzer
 # runtimes (libclang-rt-dev: clang only recommends them) and llvm's llvm-symbolizer for the traces.
 # Needs root only when something is missing; says what it would install otherwise.
 # Usage: install-deps.sh [build|deb] -- "build" is what `make` and `make demo` need, without the
@@ -18,7 +18,7 @@ case ${1:-} in
 build) ;;
 deb) pkgs+=(build-essential debhelper lintian) ;;
 *) pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static cpio dbus systemd-container runc python3-dbus build-essential debhelper lintian
-         clang libclang-rt-dev llvm) ;;
+         clang libclang-rt-dev llvm python3-prometheus-client) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -47,9 +47,9 @@ frozen() { grep -q 'frozen 1' "/sys/fs/cgroup/unified$base/w$1/cgroup.events" 2>
 gone() { for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done; return 1; }
 # refused EXIT NAME CMD...: exit code EXIT and stderr starting with org.cgdelegate.Error.NAME.
 refused() { local want=$1 name=$2; shift 2; "$@" 2>"$t/err"; local rc=$?; cat "$t/err"; [ "$rc" = "$want" ] && grep -q "^org.cgdelegate.Error.$name: " "$t/err"; }
-verbs="list status tree register unregister set get create remove move procs freeze thaw kill policy stats help"
+verbs="list status tree register unregister set get create remove move procs freeze thaw kill policy stats metrics help"
 
-echo "1..33"
+echo "1..35"
 # ---- registration and listing (host) ----
 ok "register w with --create, --leader and -p TasksMax=50 prints its socket" \
    '[ "$($admin register w --cgroup $base/w --create --leader $leader -p TasksMax=50)" = "$t/run/containers/w/socket" ] && [ "$(g pids pids.max)" = 50 ]'
@@ -138,6 +138,18 @@ ok "inside a mount namespace with /run/host/cgdelegate: status, tree and set wor
 ok "kill /app --signal 9 in the container ends the process in it" '$box kill /app --signal 9 && gone $leader'
 ok "remove /app --recursive removes /app/web too" \
    '$box remove --recursive /app && [ ! -d /sys/fs/cgroup/memory$base/w/app ] && [ ! -d /sys/fs/cgroup/pids$base/w/app ]'
+# metrics: both formats parsed back by prometheus_client's own parsers; w's samples are what
+# GetContainer says right after (nothing in between calls w's socket).
+if /usr/bin/python3 -c "import prometheus_client" 2>/dev/null; then
+        ok "metrics and metrics --openmetrics parse back (Prometheus text, strict OpenMetrics); w's samples are GetContainer's" \
+           '$admin metrics >$t/prom && $admin metrics --openmetrics >$t/om &&
+            /usr/bin/python3 "$here/check-metrics.py" $t/prom $t/om w "$(busctl --address=unix:path=$t/run/admin.socket call \
+                org.cgdelegate /org/cgdelegate org.cgdelegate.Manager1 GetContainer s w)"'
+else
+        n=$((n + 1)); echo "ok $n - metrics parse back # SKIP python3-prometheus-client is not installed"
+fi
+ok "metrics inside a container is a usage error (exit 2): it is the host's" \
+   'inside $CTL metrics 2>$t/err; rc=$?; cat $t/err; [ $rc = 2 ] && grep -q "works on the host" $t/err'
 ok "unregister w --remove-cgroup removes its groups" '$admin unregister w --remove-cgroup && [ ! -d /sys/fs/cgroup/memory$base/w ]'
 ok "unregister w2 (keeping its cgroup), and w2 is no longer listed" \
    '$admin unregister w2 && [ -d /sys/fs/cgroup/memory$base/w2 ] && [ "$($admin --json list | jq length)" = 0 ]'
