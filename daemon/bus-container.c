@@ -19,7 +19,9 @@
 
 static int finish(sd_bus_message *m, Conn *conn, const char *op, const char *path, const char *detail, int k,
                   const CgdRefusal *r) {
-        audit_log(conn->daemon, conn->container, op, path, detail, k, r);
+        /* A bare errno (nothing refused in words) is audited as a failure, not as the zeroed
+         * refusal's AccessDenied. */
+        audit_log(conn->daemon, conn->container, op, path, detail, k, r->message[0] ? r : NULL);
         if (k < 0 && r->message[0])
                 return bus_refuse(m, conn, r);
         if (k < 0)
@@ -29,7 +31,8 @@ static int finish(sd_bus_message *m, Conn *conn, const char *op, const char *pat
 
 static int tree_refusal(const Container *c, int k, const CgFailure *f, const char *what, CgdRefusal *r) {
         char buf[CGD_MESSAGE_MAX / 2];
-        CgdError e = k == -ENOENT ? CGD_ERROR_NOT_FOUND
+        /* ENODEV: a file of a group removed meanwhile (the host raced the request). */
+        CgdError e = k == -ENOENT || k == -ENODEV ? CGD_ERROR_NOT_FOUND
                    : k == -EBUSY ? CGD_ERROR_BUSY
                    : k == -EXDEV || k == -ELOOP ? CGD_ERROR_INVALID_PATH
                    : k == -ESRCH ? CGD_ERROR_NO_SUCH_PROCESS
@@ -38,6 +41,14 @@ static int tree_refusal(const Container *c, int k, const CgFailure *f, const cha
         if (k == -ENOENT && (!f || !f->file[0]))
                 return cgd_refuse(r, e, "%s: no such group", what);
         return cgd_refuse(r, e, "%s: %s", what, f ? cg_failure_explain(f, c->daemon->host, buf, sizeof buf) : strerror(-k));
+}
+
+/* The writes of SetProperties. apply.c may fail with a bare errno (a group the host removed between
+ * its checks and its reads): that gets a name too, or sd-bus would send it as a System.Error. */
+static int apply_values(Container *c, const char *path, const char *rel, const KnobValue *values, size_t n,
+                        ApplyFlags flags, CgdRefusal *r) {
+        int k = sdunit_apply(c, rel, values, n, flags, r);
+        return k < 0 && !r->message[0] ? tree_refusal(c, k, NULL, path, r) : k;
 }
 
 /* The hierarchy whose membership lists and moves are read from: cgroup2 on a v2 host, else the
@@ -84,7 +95,7 @@ typedef struct SlowOp {
 
 static int run_set(Job *j) {
         SlowOp *o = j->data;
-        return sdunit_apply(j->container, o->rel, o->values, o->n, o->flags, &j->refusal);
+        return apply_values(j->container, o->path, o->rel, o->values, o->n, o->flags, &j->refusal);
 }
 
 static int run_freeze(Job *j) {
@@ -106,7 +117,7 @@ static int run_kill(Job *j) {
 static void finish_slow(Job *j) {
         SlowOp *o = j->data;
         Daemon *d = j->container->daemon;
-        audit_log(d, j->container, o->op, o->path, o->detail, j->result, &j->refusal);
+        audit_log(d, j->container, o->op, o->path, o->detail, j->result, j->refusal.message[0] ? &j->refusal : NULL);
         if (j->result < 0 && j->conn)
                 (void) bus_refuse(j->message, j->conn, &j->refusal);
         else if (j->result >= 0)
@@ -221,7 +232,8 @@ static int method_create_group(sd_bus_message *m, void *userdata, sd_bus_error *
                         c->groups += missing;
         }
         bus_options_done(&o);
-        audit_log(conn->daemon, c, "CreateGroup", path, k < 0 ? "" : created ? "created" : "exists", k, &r);
+        audit_log(conn->daemon, c, "CreateGroup", path, k < 0 ? "" : created ? "created" : "exists", k,
+                  r.message[0] ? &r : NULL);
         if (k < 0)
                 return r.message[0] ? bus_refuse(m, conn, &r) : k;
         return sd_bus_reply_method_return(m, "b", created);
@@ -325,7 +337,7 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
                 return submit_slow(m, conn, run_set, &slow);
         }
         if (k >= 0)
-                k = sdunit_apply(c, rel, values, n, flags, &r);
+                k = apply_values(c, path, rel, values, n, flags, &r);
         return finish(m, conn, "SetProperties", path, slow.detail, k, &r);
 }
 
@@ -399,18 +411,25 @@ static bool below_root(Container *c, pid_t host_pid) {
         return in;
 }
 
+/* A zombie still takes signal 0 through its pidfd, and the kernel silently moves nothing when its
+ * pid is written: a pidfd is readable once its process has exited. */
+static bool pidfd_exited(int pidfd) {
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        return poll(&p, 1, 0) != 0;
+}
+
 /* Moves the process behind pidfd: it must be the container's (its pid namespace, below its root),
  * and must still be the same process after the write. */
 static int move_pidfd(Container *c, const char *path, const char *rel, int pidfd, CgdRefusal *r) {
         pid_t host_pid, ns_pid;
-        if (proc_pidfd_host_pid(pidfd, &host_pid) < 0 || proc_pid_in_ns(host_pid, &c->pidns, &ns_pid) < 0 ||
-            !below_root(c, host_pid))
+        if (proc_pidfd_host_pid(pidfd, &host_pid) < 0 || pidfd_exited(pidfd) ||
+            proc_pid_in_ns(host_pid, &c->pidns, &ns_pid) < 0 || !below_root(c, host_pid))
                 return cgd_refuse(r, CGD_ERROR_NO_SUCH_PROCESS, "no such process in this container");
         CgFailure f = {};
         int k = cg_tree_move(c->tree, rel, registry_move_mask(c), host_pid, &f);
         if (k < 0)
                 return tree_refusal(c, k, &f, path, r);
-        if (!proc_pidfd_alive(pidfd))
+        if (!proc_pidfd_alive(pidfd) || pidfd_exited(pidfd))
                 return cgd_refuse(r, CGD_ERROR_NO_SUCH_PROCESS, "the process exited during the move");
         return 0;
 }
