@@ -353,6 +353,56 @@ static int verb_metrics(cgd_client *c, int argc, char **argv) {
         return r < 0 ? refused(c, r) : 0;
 }
 
+static void event_print(const cgd_event *e) {
+        const char *fields[][2] = { { "container", e->container }, { "operation", e->operation }, { "path", e->path },
+                                    { "detail", e->detail },       { "result", e->result },       { "kind", e->kind } };
+        if (arg_json) {
+                printf("{\"event\": ");
+                json_string(stdout, e->name);
+                for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                        if (fields[i][1]) {
+                                printf(", \"%s\": ", fields[i][0]);
+                                json_string(stdout, fields[i][1]);
+                        }
+                if (e->kind)
+                        printf(", \"count\": %" PRIu64, e->count);
+                printf("}\n");
+        } else if (streq(e->name, "Audit"))
+                printf("Audit %s %s %s %s: %s\n", e->container, e->operation, e->path, e->detail, e->result);
+        else if (e->kind)
+                printf("%s %s %s %" PRIu64 "\n", e->name, e->path, e->kind, e->count);
+        else
+                printf("%s %s\n", e->name, e->path ? e->path : "");
+        fflush(stdout);
+}
+
+/* Until interrupted, or until the daemon closes the connection. */
+static int verb_monitor(cgd_client *c, int argc, char **argv) {
+        if (argc > 2)
+                return usage_error("monitor takes at most one NAME");
+        bool admin = cgd_client_is_admin(c);
+        if (!admin && argc == 2)
+                return usage_error("inside a container, monitor takes no NAME");
+        static const char *const container_events[] = { "GroupEmpty", "MemoryEvent", NULL };
+        static const char *const admin_events[] = { "Audit", NULL };
+        Target t = { .name = argc == 2 ? argv[1] : NULL, .path = "/" };
+        cgd_client *via = c;
+        int r = admin && t.name ? target_client(c, &t, &via) : 0;
+        if (r < 0)
+                return EXIT_REFUSED;
+        r = cgd_subscribe(via, admin && !t.name ? admin_events : container_events);
+        while (r >= 0) {
+                cgd_event *e = NULL;
+                r = cgd_client_next_event(via, UINT64_MAX, &e);
+                if (r > 0)
+                        event_print(e);
+                cgd_event_free(e);
+        }
+        r = refused(via, r);
+        target_client_done(c, via);
+        return r;
+}
+
 /* ---- verbs: status and policy ---- */
 
 /* Key/value lines for people, one JSON object for programs; values marked numeric are bare. */
@@ -853,6 +903,11 @@ static const Verb verbs[] = {
           "Inside a container: its policy. On the host: the loaded policies, or the one named." },
         { "stats", WHERE_ADMIN, verb_stats, "",
           "The daemon's counters: requests, connections, containers, groups, refusals by error name." },
+        { "monitor", WHERE_ANY, verb_monitor, "[NAME]",
+          "Prints events as they come, one line (or one JSON object) each, until interrupted. Inside\n"
+          "a container, or on the host with NAME: GroupEmpty PATH and MemoryEvent PATH KIND COUNT (KIND:\n"
+          "high, max, oom, oom_kill) of the container's groups. On the host without NAME: the daemon's\n"
+          "Audit lines, every change and refusal." },
         { "metrics", WHERE_ADMIN, verb_metrics, "[--openmetrics]",
           "The daemon's and every container's counters (requests, refusals by error name, the time\n"
           "requests took as a histogram, groups, connections) in the Prometheus text format that the node\n"

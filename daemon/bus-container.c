@@ -213,8 +213,11 @@ static int method_create_group(sd_bus_message *m, void *userdata, sd_bus_error *
         int k = read_path(m, c, &path, &rel, &depth, &r);
         if (k >= 0)
                 k = bus_read_options(m, OPT(OPT_REMOVE_ON_EMPTY), &o, &r);
-        if (k >= 0 && o.flag[OPT_REMOVE_ON_EMPTY])
-                k = cgd_refuse(&r, CGD_ERROR_NOT_SUPPORTED, "RemoveOnEmpty is not supported yet");
+        bool remove_on_empty = k >= 0 && o.flag[OPT_REMOVE_ON_EMPTY];
+        if (remove_on_empty && depth == 0)
+                k = cgd_refuse(&r, CGD_ERROR_ACCESS_DENIED, "/ is the container's root and is never removable");
+        if (k >= 0 && remove_on_empty)
+                k = policy_check_action(c->policy, POLICY_ACTION_REMOVE, path, &r);
         if (k >= 0)
                 k = policy_check_action(c->policy, POLICY_ACTION_CREATE, path, &r);
         if (k >= 0 && (missing = missing_groups(c, rel)) > 0) {
@@ -231,9 +234,18 @@ static int method_create_group(sd_bus_message *m, void *userdata, sd_bus_error *
                 } else
                         c->groups += missing;
         }
+        /* Watched from now on when the container subscribed, or to be removed when it empties. */
+        if (k >= 0 && (k = events_group_made(c, rel, remove_on_empty, &r)) < 0 && created) {
+                CgFailure f = {};
+                if (cg_tree_remove(c->tree, rel, registry_move_mask(c), false, &f) >= 0) {
+                        budget_return_groups(&c->daemon->budget, 1);
+                        c->groups -= c->groups > 0;
+                }
+        }
         bus_options_done(&o);
-        audit_log(conn->daemon, c, "CreateGroup", path, k < 0 ? "" : created ? "created" : "exists", k,
-                  r.message[0] ? &r : NULL);
+        audit_log(conn->daemon, c, "CreateGroup", path,
+                  k < 0 ? "" : created ? (remove_on_empty ? "created, RemoveOnEmpty" : "created") : (remove_on_empty ? "exists, RemoveOnEmpty" : "exists"),
+                  k, r.message[0] ? &r : NULL);
         if (k < 0)
                 return r.message[0] ? bus_refuse(m, conn, &r) : k;
         return sd_bus_reply_method_return(m, "b", created);
@@ -601,9 +613,13 @@ static int method_get_policy(sd_bus_message *m, void *userdata, sd_bus_error *er
 }
 
 static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Conn *conn = userdata;
         CgdRefusal r = {};
-        cgd_refuse(&r, CGD_ERROR_NOT_SUPPORTED, "events (GroupEmpty, MemoryEvent) are not supported yet");
-        return bus_refuse(m, userdata, &r);
+        _cleanup_strv_free_ char **events = NULL;
+        int k = sd_bus_message_read_strv(m, &events);
+        if (k >= 0)
+                k = events_subscribe(conn, events ?: (char *[]) { NULL }, &r);
+        return k < 0 && r.message[0] ? bus_refuse(m, conn, &r) : k < 0 ? k : sd_bus_reply_method_return(m, "");
 }
 
 #define DICT_ENTRY(reply, key, type, ...) \

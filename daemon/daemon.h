@@ -72,6 +72,7 @@ struct Conn {
         bool started;         /* sd_bus_start() was called */
         bool running;         /* authentication done */
         bool audit_subscriber;
+        uint32_t events;      /* EVENT_* it subscribed to (a container's connection) */
         bool objects;         /* sd-bus has the object vtables (server.c: conn_add_objects()) */
         bool pending;         /* waiting: rate, a job, or the rest of a header */
         bool dead;            /* closed; freed by the sweep */
@@ -84,6 +85,12 @@ struct Conn {
  * histogram GetContainer reports and `cgdelegatectl metrics` prints. */
 #define LATENCY_BUCKETS 10
 extern const uint64_t latency_bounds_usec[LATENCY_BUCKETS];
+
+/* Events a connection subscribed to (events.c), and the kinds of MemoryEvent. */
+#define EVENT_GROUP_EMPTY (UINT32_C(1) << 0)
+#define EVENT_MEMORY (UINT32_C(1) << 1)
+typedef enum MemEvent { MEM_EVENT_HIGH, MEM_EVENT_MAX, MEM_EVENT_OOM, MEM_EVENT_OOM_KILL, _MEM_EVENT_MAX } MemEvent;
+typedef struct Watch Watch;
 
 typedef struct Restore Restore;
 
@@ -117,6 +124,8 @@ struct Container {
         Job *job;               /* a slow request in progress: the container is not read meanwhile */
         Restore *restore;       /* restarted, not used yet: tree, leader and count wait (registry.c) */
         const char *end_reason; /* it ended while a job ran: unregister when the job is done */
+        Watch *watches;         /* its groups, watched for events (events.c) */
+        bool watch_all;         /* all of them (a connection subscribed), not only RemoveOnEmpty ones */
 };
 
 typedef struct Stats {
@@ -145,6 +154,9 @@ struct Daemon {
         int reserve_fd;           /* given up to refuse a connection when out of fds */
         Conn *conns, *dead;       /* live connections; killed ones until the sweep frees them */
         Listener *throttled;      /* listeners not accepted from until their tokens return */
+        int inotify_fd;           /* events.c: cgroup.events and memory.events of watched groups */
+        sd_event_source *inotify_source;
+        GHashTable *watches;      /* inotify wd -> Watch */
         Budget budget;
         Stats stats;
         int runtime_fd, containers_fd, state_fd;
@@ -197,6 +209,19 @@ int worker_init(Daemon *d);
 void worker_done(Daemon *d);
 void worker_submit(Job *j);
 void server_resume_container(Daemon *d, Container *c);
+/* A signal of Container1 to every connection of ct subscribed to event (EVENT_*); one that
+ * cannot take it, or lets too much pile up, is cut off. */
+void server_emit_event(Container *ct, uint32_t event, const char *member, const char *types, ...);
+
+/* events.c */
+int events_init(Daemon *d);
+void events_done(Daemon *d);
+int events_subscribe(Conn *conn, char **names, CgdRefusal *r);
+int events_group_made(Container *c, const char *rel, bool remove_on_empty, CgdRefusal *r);
+char **events_remove_on_empty(const Container *c);
+void events_restore(Container *c, char **remove_on_empty);
+void events_forget_unwanted(Container *c);
+void events_container_gone(Container *c);
 
 /* bus-common.c: what both interfaces share. */
 typedef enum BusOption {

@@ -232,6 +232,8 @@ static int setup(Daemon *d) {
                 r = server_init(d);
         if (r >= 0)
                 r = worker_init(d);
+        if (r >= 0)
+                r = events_init(d);
         if (r < 0)
                 return r;
         (void) registry_load_all(d);
@@ -282,7 +284,7 @@ static int run(void) {
                 .cgroup_root = (char *) arg_cgroup_root,
                 .runtime_dir = (char *) arg_runtime_dir,
                 .epoll_fd = -EBADF, .runtime_fd = -EBADF, .containers_fd = -EBADF, .state_fd = -EBADF,
-                .reserve_fd = -EBADF,
+                .reserve_fd = -EBADF, .inotify_fd = -EBADF,
                 .foreground = arg_foreground,
                 .budget = { .max_groups = arg_max_groups, .max_connections = arg_max_connections },
         };
@@ -303,6 +305,7 @@ static int run(void) {
         /* Sockets of registered containers stay on disk: a restart re-creates them in place. */
         worker_done(&d);
         registry_free_all(&d);
+        events_done(&d);
         server_unlisten(&d, &d.admin);
         server_done(&d);
         g_hash_table_destroy(d.containers);

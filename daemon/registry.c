@@ -163,6 +163,10 @@ static int state_write(Daemon *d, const char *name, GKeyFile *kf) {
 
 int registry_save(Container *c) {
         g_autoptr(GKeyFile) kf = state_new(c, c->tree->hierarchies, c->tree->made);
+        _cleanup_strv_free_ char **remove_on_empty = events_remove_on_empty(c);
+        if (remove_on_empty)
+                g_key_file_set_string_list(kf, "Container", "RemoveOnEmpty", (const char *const *) remove_on_empty,
+                                           strv_length(remove_on_empty));
         g_key_file_set_uint64(kf, "Container", "OwnHierarchies", c->own_mask);
         g_key_file_set_boolean(kf, "Container", "CreatedRoot", c->created_root);
         if (c->leader > 0) {
@@ -234,6 +238,7 @@ struct Restore {
         dev_t ns_dev;
         ino_t ns_ino;
         char **made[CG_HIERARCHIES_MAX];
+        char **remove_on_empty; /* groups made with RemoveOnEmpty=true (events.c) */
         bool ended;           /* its group or pid namespace was gone: to be unregistered */
         bool failed;          /* it could not be made ready: only its next use tries again */
 };
@@ -243,6 +248,7 @@ static Restore *restore_free(Restore *rs) {
                 return NULL;
         for (int i = 0; i < CG_HIERARCHIES_MAX; i++)
                 strv_free(rs->made[i]);
+        strv_free(rs->remove_on_empty);
         free(rs);
         return NULL;
 }
@@ -251,6 +257,7 @@ static void container_free(Container *c) {
         if (!c)
                 return;
         server_close_container_conns(c->daemon, c);
+        events_container_gone(c);
         server_unlisten(c->daemon, &c->listener);
         c->leader_source = sd_event_source_disable_unref(c->leader_source);
         safe_close(c->leader_pidfd);
@@ -676,6 +683,7 @@ static int reload_one(Daemon *d, const char *file) {
         c->restore->ns_dev = g_key_file_get_uint64(kf, "Container", "PidNsDev", NULL);
         c->restore->ns_ino = g_key_file_get_uint64(kf, "Container", "PidNsIno", NULL);
         reload_made(c, kf, c->restore);
+        c->restore->remove_on_empty = g_key_file_get_string_list(kf, "Container", "RemoveOnEmpty", NULL, NULL);
         if (g_key_file_get_boolean(kf, "Container", "Pending", NULL)) {
                 /* The daemon died during this registration: it never completed, so it goes. */
                 log_msg(LOG_WARNING, "container %s: its registration was cut short by the daemon's end; undoing it", name);
@@ -742,6 +750,7 @@ int registry_ready(Container *c) {
         }
         /* Counted whatever the budget says: the groups exist already. */
         c->groups = repair_groups(c);
+        events_restore(c, rs->remove_on_empty);
         d->budget.groups += c->groups;
         d->n_restore_failed -= rs->failed;
         c->restore = restore_free(rs);

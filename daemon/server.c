@@ -20,6 +20,7 @@
  * that does not read its replies is cut off when its queue passes CGD_OUTGOING_MAX.
  */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -147,6 +148,8 @@ static void conn_kill(Conn *c) {
         LIST_REMOVE(d->conns, c, prev, next);
         if (c->container)
                 LIST_REMOVE(c->container->conns, c, cprev, cnext);
+        if (c->container && c->events)
+                events_forget_unwanted(c->container); /* the last subscriber: its groups are not watched */
         c->next = d->dead;
         d->dead = c;
         if (c->container)
@@ -734,6 +737,22 @@ void server_unlisten(Daemon *d, Listener *l) {
         (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
         l->fd = safe_close(l->fd);
         d->epoll_stale = true;
+}
+
+void server_emit_event(Container *ct, uint32_t event, const char *member, const char *types, ...) {
+        for (Conn *c = ct->conns, *next; c; c = next) {
+                next = c->cnext;
+                if (c->dead || !(c->events & event))
+                        continue;
+                va_list ap;
+                va_start(ap, types);
+                int r = sd_bus_emit_signalv(c->bus, CGD_OBJECT_PATH, CGD_CONTAINER_INTERFACE, member, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        conn_kill(c);
+                else
+                        (void) conn_update(c);
+        }
 }
 
 int server_emit_audit(Daemon *d, const char *container, const char *op, const char *path, const char *detail,

@@ -163,6 +163,10 @@ int cg_tree_has_group(CgTree *t, int hier, const char *rel) {
         return dfd >= 0 ? 1 : dfd == -ENOENT ? 0 : dfd;
 }
 
+int cg_tree_open_group(CgTree *t, int hier, const char *rel) {
+        return group_open(t, hier, rel, O_PATH | O_CLOEXEC);
+}
+
 /* ---- creating groups ---- */
 
 /* What one call made, so that a failure half way can take it back. */

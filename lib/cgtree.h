@@ -91,6 +91,9 @@ int cg_tree_has_file(CgTree *t, int hier, const char *rel, const char *file);
 /* Whether group rel exists in hier (0 / 1). From the group cache when rel is there: a group
  * removed behind the tree's back is then found missing by the next read or write instead. */
 int cg_tree_has_group(CgTree *t, int hier, const char *rel);
+/* An O_PATH fd of group rel in hierarchy hier, opened below the root (for inotify through
+ * /proc/self/fd and for openat() of a file to pass to the kernel); the caller closes it. */
+int cg_tree_open_group(CgTree *t, int hier, const char *rel);
 
 /* Moves pid into rel in every hierarchy of hmask (writes cgroup.procs). No rollback: a process
  * that moved in some hierarchies stays there; the failure names the hierarchy that refused. */

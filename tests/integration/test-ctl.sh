@@ -47,7 +47,7 @@ frozen() { grep -q 'frozen 1' "/sys/fs/cgroup/unified$base/w$1/cgroup.events" 2>
 gone() { for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done; return 1; }
 # refused EXIT NAME CMD...: exit code EXIT and stderr starting with org.cgdelegate.Error.NAME.
 refused() { local want=$1 name=$2; shift 2; "$@" 2>"$t/err"; local rc=$?; cat "$t/err"; [ "$rc" = "$want" ] && grep -q "^org.cgdelegate.Error.$name: " "$t/err"; }
-verbs="list status tree register unregister set get create remove move procs freeze thaw kill policy stats metrics help"
+verbs="list status tree register unregister set get create remove move procs freeze thaw kill policy stats monitor metrics help"
 
 echo "1..35"
 # ---- registration and listing (host) ----

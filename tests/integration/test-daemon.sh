@@ -615,10 +615,10 @@ MSG="MaxGroups=2" t "errors: c2's third CreateGroup under MaxGroups=2 -> QuotaEx
         refused QuotaExceeded c2 CreateGroup "'/c'" "@a{sv} {}"
 t "errors: SetProperties memory.high on this v1 memory hierarchy -> NotSupported" \
         refused NotSupported c1 SetProperties "'/app'" "[('memory.high', '32M')]" "@a{sv} {}"
-t "errors: Subscribe (events arrive with the observability work) -> NotSupported" \
-        refused NotSupported c1 Subscribe "['GroupEmpty']"
-t "errors: CreateGroup with RemoveOnEmpty=true -> NotSupported" \
-        refused NotSupported c1 CreateGroup "'/x'" "{'RemoveOnEmpty': <true>}"
+MSG="known: GroupEmpty, MemoryEvent" t "errors: Subscribe to an unknown event on c1's socket -> InvalidValue" \
+        refused InvalidValue c1 Subscribe "['Audit']"
+MSG="never removable" t "errors: CreateGroup / with RemoveOnEmpty=true -> AccessDenied" \
+        refused AccessDenied c1 CreateGroup "'/'" "{'RemoveOnEmpty': <true>}"
 t "errors: MoveProcess of pid 99999 -> NoSuchProcess" \
         refused NoSuchProcess c1 MoveProcess "'/app'" 99999 "@a{sv} {}"
 t "errors: MoveProcess of pid 0 -> NoSuchProcess" \
@@ -639,7 +639,7 @@ statistics_count() {
         s0=$(admin_json GetStatistics) || return 1
         expect_error AccessDenied c1 SetProperties "'/'" "[('pids.max', '5')]" "@a{sv} {}" &&
                 expect_error OutOfRange c2 SetProperties "'/app'" "[('memory.max', '1G')]" "@a{sv} {}" &&
-                expect_error NotSupported c1 Subscribe "['GroupEmpty']" &&
+                expect_error NotSupported c1 SetProperties "'/app'" "[('memory.high', '32M')]" "@a{sv} {}" &&
                 expect_error InvalidPath c1 ListGroups "'/..'" false &&
                 expect_error NoSuchProcess c1 MoveProcess "'/app'" 99999 "@a{sv} {}" || return 1
         s1=$(admin_json GetStatistics) || return 1

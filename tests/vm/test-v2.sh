@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The daemon on pure cgroup v2 (run by tests/vm/guest.sh inside the VM lane; skips elsewhere):
 # every controller through cgdelegatectl in systemd's syntax, each shown in its v2 file and
-# enforced by the kernel (an OOM kill in memory.events, a fork refused at pids.max, throttling
+# enforced by the kernel (an OOM kill in memory.events, heard as a MemoryEvent, a fork refused at pids.max, throttling
 # in cpu.stat, io.max in io.stat on the VM's virtio disk, a CPU pin); subtree_control enabled
 # top down and the no-internal-processes rule refused as Busy with its explanation;
 # cgroup.freeze and cgroup.kill; and nsdelegate: a process in a cgroup namespace rooted at a
@@ -70,7 +70,7 @@ run_in() {
 # refused NAME CMD...: exit 1 and org.cgdelegate.Error.NAME on stderr, printed for the log.
 refused() { local name=$1; shift; "$@" 2>"$t/err"; local rc=$?; cat "$t/err"; [ $rc = 1 ] && grep -q "^org.cgdelegate.Error.$name: " "$t/err"; }
 
-echo "1..20"
+echo "1..22"
 ok "register c (Create): the groups the daemon made pass memory, cpu, io, pids and cpuset down to its root" \
    '$admin register c --cgroup $base/c --create --policy v2 --leader $leader &&
     for c in memory cpu io pids cpuset; do grep -qw $c $CG$base/c/cgroup.controllers || { echo "no $c"; exit 1; }; done'
@@ -86,9 +86,19 @@ ok "cpu: CPUQuota=20% CPUWeight=50 -> cpu.max and cpu.weight" \
    '$box set /app CPUQuota=20% CPUWeight=50 && [ "$(f /app cpu.max)" = "20000 100000" ] && [ "$(f /app cpu.weight)" = 50 ]'
 ok "get /app reads the v2 values back" \
    '[ "$($box --json get /app memory.max cpu.max | jq -r "[.\"memory.max\", .\"cpu.max\"] | join(\",\")")" = "67108864,20000 100000" ]'
+$box --json monitor >$t/events 2>$t/monitor.err &
+pids+=($!)
+sleep 0.3
 ok "OOM: a 256 MiB hog under MemoryMax=32M is killed, counted in memory.events oom_kill" \
    '$box create /oom && $box set /oom MemoryMax=32M MemorySwapMax=0 && { run_in /oom $TOOL hog 256; rc=$?; } ; echo "hog exit $rc";
     [ $rc = 137 ] && [ "$(field /oom oom_kill memory.events)" -ge 1 ]'
+heard() { jq -c . $t/events 2>/dev/null | grep -qF -- "$1"; } # heard TEXT: one of the monitor's events, compacted
+ok "events: the subscriber (monitor) heard MemoryEvent /oom oom_kill from memory.events, and GroupEmpty /oom from cgroup.events" \
+   'wait_for 10 "heard \"\\\"path\\\":\\\"/oom\\\",\\\"kind\\\":\\\"oom_kill\\\"\" && heard \"\\\"event\\\":\\\"GroupEmpty\\\",\\\"path\\\":\\\"/oom\\\"\""; r=$?;
+    cat $t/events $t/monitor.err; [ $r = 0 ]'
+ok "RemoveOnEmpty: /roe goes once the process that ran in it has ended" \
+   'busctl --address=unix:path=$t/run/containers/c/socket call org.cgdelegate /org/cgdelegate org.cgdelegate.Container1 CreateGroup \
+        "sa{sv}" /roe 1 RemoveOnEmpty b true && [ -d $CG$base/c/roe ] && run_in /roe true && wait_for 10 "[ ! -d $CG$base/c/roe ]"'
 ok "pids: TasksMax=5 lets the forker make 4 of 10 children; pids.events counts the refusals" \
    '$box create /forks && $box set /forks TasksMax=5 && run_in /forks $TOOL forks 10 >$t/forks.out; cat $t/forks.out;
     $box kill /forks --signal KILL && grep -q "4 of 10 forks allowed" $t/forks.out && [ "$(field /forks max pids.events)" -ge 6 ]'

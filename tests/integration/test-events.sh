@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Events on the real cgroupfs (#12): a container subscribes (cgdelegatectl monitor, on its own
+# socket) and gets GroupEmpty when the last process of a group goes (cgroup.events of the
+# unified hierarchy, through inotify) and MemoryEvent when a group runs out of memory (v1:
+# memory.oom_control through cgroup.event_control; cgroup2: memory.events); a group made with
+# RemoveOnEmpty=true is removed, in every hierarchy, when it empties, also after the daemon
+# re-executed itself. Root; TAP; every cgroup below
+# this process's memory group, removed at the end; only processes it started are signalled.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$root/tests/common/tap.sh"
+
+[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+[ -e /sys/fs/cgroup/unified/cgroup.procs ] || [ -e /sys/fs/cgroup/cgroup.procs ] ||
+        { echo "1..0 # SKIP no cgroup2 hierarchy: GroupEmpty is NotSupported on a legacy host"; exit 0; }
+command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
+mem=$(awk -F: '$2 == "memory" || ($1 == "0" && $2 == "") { print $3; exit }' /proc/self/cgroup)
+G="${mem%/}/cgd-events-$$"
+scratch events "$G"
+pids=()
+before_cleanup() {
+        local p
+        for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+        "$CTL" --socket "$t/run/admin.socket" unregister e --remove-cgroup >/dev/null 2>&1
+}
+
+daemon_up "$DAEMON" || { echo "Bail out! the daemon did not start: $(tail -n 3 "$t/daemon.log")"; exit 1; }
+admin="$CTL --socket $t/run/admin.socket"
+box="$CTL --socket $t/run/containers/e/socket"
+sleep 100000 &
+pids+=($!)
+$admin register e --cgroup "$G/e" --create --leader $! >/dev/null || { echo "Bail out! cannot register e"; exit 1; }
+call() { busctl --address="unix:path=$t/run/containers/e/socket" call org.cgdelegate /org/cgdelegate org.cgdelegate.Container1 "$@"; }
+# spawn GROUP CMD...: CMD started in the container's root (as a runtime would place it), then
+# moved to GROUP through the container's socket; its pid in $spawned.
+spawn() {
+        local g=$1 h
+        shift
+        "$@" &
+        spawned=$!
+        pids+=($spawned)
+        for h in /sys/fs/cgroup/*/; do [ -e "$h${G#/}/e/cgroup.procs" ] && echo $spawned >"$h${G#/}/e/cgroup.procs"; done
+        $admin move "e:$g" $spawned
+}
+exists_anywhere() { local h; for h in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do [ -d "$h${G#/}/e/$1" ] && return 0; done; return 1; }
+monitor_start() { $box --json monitor >"$t/events" 2>"$t/monitor.err" & monitor=$!; pids+=($monitor); sleep 0.3; }
+saw() { wait_for 10 "jq -c . \"$t/events\" 2>/dev/null | grep -qF '$1'"; }
+
+echo "1..9"
+ok "Subscribe to an unknown event is InvalidValue naming the known ones" \
+   'call Subscribe as 1 Nope 2>&1 | grep -q "unknown event .Nope. (known: GroupEmpty, MemoryEvent)"'
+$box create /a >/dev/null && $box create /m >/dev/null
+monitor_start
+ok "GroupEmpty: the last process of /a ends, and the subscriber hears it" \
+   'spawn /a sleep 100000 && kill $spawned && saw "{\"event\":\"GroupEmpty\",\"path\":\"/a\"}"'
+ok "MemoryEvent: /m under MemoryMax=32M runs out of memory; the subscriber hears oom_kill" \
+   '$box set /m MemoryMax=32M && spawn /m /usr/bin/python3 -c "b = b\"x\" * (256 << 20); import time; time.sleep(100)";
+    saw "\"event\":\"MemoryEvent\",\"path\":\"/m\",\"kind\":\"oom_kill\",\"count\":1}"; r=$?; jq -c . "$t/events"; [ $r = 0 ]'
+ok "RemoveOnEmpty on / is refused (AccessDenied)" \
+   'call CreateGroup "sa{sv}" / 1 RemoveOnEmpty b true 2>&1 | grep -q "never removable"'
+ok "RemoveOnEmpty: /b, never populated, stays; emptied, it goes in every hierarchy, audited, its group returned" \
+   'call CreateGroup "sa{sv}" /b 1 RemoveOnEmpty b true && sleep 0.5 && exists_anywhere b && groups=$($admin --json status e | jq .Groups) &&
+    spawn /b sleep 100000 && kill $spawned && wait_for 10 "! exists_anywhere b" && saw "{\"event\":\"GroupEmpty\",\"path\":\"/b\"}" &&
+    grep -q "op=RemoveOnEmpty path=/b .*result=\"ok\"" "$t/daemon.log" && [ "$($admin --json status e | jq .Groups)" = $((groups - 1)) ]'
+ok "RemoveOnEmpty is kept across a re-execution (SIGUSR2): /c goes when it empties after it" \
+   'call CreateGroup "sa{sv}" /c 1 RemoveOnEmpty b true && kill -USR2 $daemon && wait_for 10 "[ \$(grep -c \"cgdelegated: ready:\" $t/daemon.log) -ge 2 ]" &&
+    spawn /c sleep 100000 && kill $spawned && wait_for 10 "! exists_anywhere c"'
+ok "the monitor was cut by the re-execution (its connection closed), and says so" \
+   'wait_for 5 "! kill -0 $monitor 2>/dev/null"; cat "$t/monitor.err"; [ -s "$t/monitor.err" ]'
+monitor_start
+ok "--json events parse: each line one object with event and path" \
+   'spawn /a sleep 100000 && kill $spawned && saw "{\"event\":\"GroupEmpty\",\"path\":\"/a\"}"; r=$?; cat "$t/events" "$t/monitor.err"; [ $r = 0 ] && jq -e "select(.event and .path)" "$t/events" >/dev/null'
+ok "the daemon is still serving, and no cgroup outside the container changed" \
+   '$admin status >/dev/null && kill -0 $daemon && [ -z "$(ls /sys/fs/cgroup/memory$G | grep -v "^e$\|^cgroup\.\|^memory\.\|^notify_on_release\|^tasks")" ]'
+exit $((failed > 0))
