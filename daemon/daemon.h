@@ -69,6 +69,13 @@ struct Conn {
         int fd;
         uint32_t epoll_events; /* what the epoll set waits for on fd */
         bool at_boundary;     /* sd-bus holds no partial message: the next bytes are a header */
+        bool counting;        /* sd-bus may hold a message whose header the guard did not see: its
+                               * reads are counted instead (server.c, "the size guard") */
+        uint64_t consumed;    /* bytes sd-bus took: during authentication, or counting, since the
+                               * last message it dispatched */
+        int64_t begin_end;    /* stream offset just past the authentication's BEGIN, -1 unknown */
+        uint64_t first_size;  /* size of the first message, when its header was seen with BEGIN */
+        bool dispatched;      /* the filter saw a message during the current sd-bus call */
         bool started;         /* sd_bus_start() was called */
         bool running;         /* authentication done */
         bool audit_subscriber;

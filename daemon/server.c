@@ -52,9 +52,9 @@ static uint32_t read_u32(const uint8_t *p, bool little) {
 
 #define GUARD_EMPTY 2 /* nothing to read: sd-bus may run for its writes */
 
-/* 1: a whole header is there and the message is small enough; 0: not enough bytes yet; -EMSGSIZE
- * or -EBADMSG: cut the connection off. */
-static int header_check(const uint8_t *h, size_t avail) {
+/* 1: a whole header is there and the message (*ret_size bytes, may be NULL) is small enough; 0:
+ * not enough bytes yet; -EMSGSIZE or -EBADMSG: cut the connection off. */
+static int header_check(const uint8_t *h, size_t avail, uint64_t *ret_size) {
         if (avail < 16)
                 return 0;
         if (h[0] != 'l' && h[0] != 'B')
@@ -62,11 +62,52 @@ static int header_check(const uint8_t *h, size_t avail) {
         bool little = h[0] == 'l';
         uint64_t body = read_u32(h + 4, little), fields = read_u32(h + 12, little);
         uint64_t total = 16 + ((fields + 7) & ~UINT64_C(7)) + body;
+        if (ret_size)
+                *ret_size = total;
         return total > CGD_MESSAGE_SIZE_MAX ? -EMSGSIZE : 1;
 }
 
-/* While authenticating, sd-bus reads lines in chunks and may read the first message's header
- * with the final BEGIN: check that header in the peeked bytes before sd-bus sees them. */
+/* The size guard. Running, sd-bus reads a message's 16-byte header, then exactly the rest of
+ * that message: the guard peeks at each header first (at_boundary), and a message over the limit
+ * cuts the connection off before sd-bus allocates for it. While authenticating, sd-bus reads
+ * lines in chunks and may take bytes past BEGIN, some of which may have arrived after our peek.
+ * So every read sd-bus makes then is measured (SO_PEEK_OFF: a read lowers the peek offset by
+ * what it took), and when authentication is done the daemon knows where sd-bus stands: exactly
+ * at the first message (the guard goes on at the boundary), inside a first message whose header
+ * it saw with BEGIN (the guard resumes after it), or elsewhere (counting: each read of sd-bus is
+ * measured, and more than the limit between two dispatched messages cuts the connection off). */
+#define PEEK_OFF_BASE (INT32_C(1) << 30)
+#define COUNTING_SLACK 4096 /* what sd-bus may have read past the first message while authenticating */
+
+static void measure_start(Conn *c) {
+        int off = PEEK_OFF_BASE;
+        (void) setsockopt(c->fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof off);
+}
+
+/* What sd-bus took since measure_start(), added to c->consumed; peeking is normal again. */
+static uint64_t measure_end(Conn *c) {
+        int off = -1;
+        socklen_t len = sizeof off;
+        uint64_t took = 0;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEEK_OFF, &off, &len) >= 0 && off >= 0)
+                took = (uint64_t) (PEEK_OFF_BASE - off);
+        c->consumed += took;
+        off = -1;
+        (void) setsockopt(c->fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof off);
+        return took;
+}
+
+/* Authentication is done: where does sd-bus stand in the stream of messages? BEGIN not seen in
+ * a peek (it came after ours, with more): somewhere in what its last read took, which its
+ * authentication buffer bounds (64 KiB): counting from here on holds what it can keep. */
+static void guard_after_auth(Conn *c) {
+        bool known = c->begin_end >= 0 && c->consumed >= (uint64_t) c->begin_end;
+        uint64_t taken = known ? c->consumed - (uint64_t) c->begin_end : 0;
+        c->at_boundary = known && taken == 0;
+        c->counting = !known || (taken > 0 && !(c->first_size > 0 && taken <= c->first_size));
+        c->consumed = c->counting ? taken : 0;
+}
+
 static int guard_auth(Conn *c) {
         uint8_t buf[AUTH_PEEK_MAX];
         ssize_t n = recv(c->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
@@ -80,15 +121,32 @@ static int guard_auth(Conn *c) {
                         begin = p;
         if (!begin)
                 return 1;
+        /* Where the messages start, in the stream (the peek starts at what sd-bus took so far). */
+        c->begin_end = (int64_t) (c->consumed + (size_t) (begin + 7 - buf));
         size_t after = (size_t) n - (size_t) (begin + 7 - buf);
         if (after == 0)
                 return 1;
-        return header_check(begin + 7, after);
+        return header_check(begin + 7, after, &c->first_size);
+}
+
+/* Counting, the next bytes may be a header or the middle of a message sd-bus holds the start of:
+ * what looks like a header (byte order, type, version 1) announcing more than the limit is taken
+ * for one, which a well-behaved client's data never looks like. */
+static int guard_counting(Conn *c) {
+        uint8_t h[16];
+        ssize_t n = recv(c->fd, h, sizeof h, MSG_PEEK | MSG_DONTWAIT);
+        uint64_t size = 0;
+        if (n == (ssize_t) sizeof h && (h[0] == 'l' || h[0] == 'B') && h[1] >= 1 && h[1] <= 4 && h[3] == 1 &&
+            header_check(h, sizeof h, &size) == -EMSGSIZE)
+                return -EMSGSIZE;
+        return 1;
 }
 
 static int guard(Conn *c) {
         if (!c->running)
                 return guard_auth(c);
+        if (c->counting)
+                return guard_counting(c);
         if (!c->at_boundary)
                 return 1;
         uint8_t h[16];
@@ -97,7 +155,7 @@ static int guard(Conn *c) {
                 return errno == EAGAIN ? GUARD_EMPTY : -errno;
         if (n == 0)
                 return 1;
-        return header_check(h, (size_t) n);
+        return header_check(h, (size_t) n, NULL);
 }
 
 /* ---- rate ---- */
@@ -228,11 +286,11 @@ static void conn_dispatch(Conn *c) {
                         }
                 }
                 c->short_since = 0;
-                /* With nothing to read, sd-bus only runs to write what it has queued. (A header
-                 * arriving between the peek and its read would slip past the guard; the window is
-                 * a few microseconds and only open while the peer has unread replies.) */
+                /* With nothing to read, sd-bus only runs to write what it has queued; a header
+                 * arriving between the peek and its read is caught by measuring that turn. */
                 if (r == GUARD_EMPTY && c->started && !(sd_bus_get_events(c->bus) & POLLOUT))
                         break;
+                bool write_turn = r == GUARD_EMPTY && c->running && !c->counting;
                 if (r == 1 && c->running)
                         c->at_boundary = false; /* sd-bus reads this message now; the filter ends it */
                 if (r < 0) {
@@ -242,7 +300,10 @@ static void conn_dispatch(Conn *c) {
                         conn_kill(c);
                         return;
                 }
-                bool was_running = c->running, was_started = c->started;
+                bool was_running = c->running, was_started = c->started,
+                     measured = !c->running || c->counting || write_turn;
+                if (measured)
+                        measure_start(c);
                 if (!c->started) {
                         /* Started only now: sd_bus_start() already reads what the peer sent,
                          * and the guard must have seen it first. */
@@ -250,17 +311,40 @@ static void conn_dispatch(Conn *c) {
                         r = sd_bus_start(c->bus);
                 } else
                         r = sd_bus_process(c->bus, NULL);
+                uint64_t took = measured && c->bus ? measure_end(c) : 0;
+                /* Counting, a message dispatched: sd-bus reads from the socket only when it lacks
+                 * the rest of its current message, and then no further than its end. So if this
+                 * call read, it holds nothing more: the guard is at the boundary again. If it did
+                 * not, the message came from what it took with the authentication, which may
+                 * hold the start of the next one. */
+                /* A write turn that read after all: bytes came after the peek, unseen. If they made
+                 * no whole message, sd-bus holds the start of one: count from here. */
+                if (write_turn && took > 0 && !c->dispatched) {
+                        c->counting = true;
+                        c->at_boundary = false;
+                        c->consumed = took;
+                }
+                if (c->counting && c->dispatched) {
+                        c->consumed = 0;
+                        if (took > 0) {
+                                c->counting = false;
+                                c->at_boundary = true;
+                        }
+                }
+                c->dispatched = false;
                 if (r < 0 || !c->bus || !sd_bus_is_open(c->bus)) {
                         conn_kill(c);
                         return;
                 }
                 if (!was_running && sd_bus_is_ready(c->bus) > 0) {
                         c->running = true;
-                        /* Whether sd-bus read past BEGIN cannot be known (bytes may arrive between
-                         * our peek and its read): the guard resumes after the first message. That
-                         * message was checked only if it was in the peeked window; the robust fix
-                         * is framing of our own (see docs/daemon.md). */
-                        c->at_boundary = false;
+                        guard_after_auth(c);
+                }
+                if (c->counting && c->consumed > CGD_MESSAGE_SIZE_MAX + COUNTING_SLACK) {
+                        log_msg(LOG_NOTICE, "cutting off a connection of %s: message larger than the limit",
+                                c->container ? c->container->name : "the admin socket");
+                        conn_kill(c);
+                        return;
                 }
                 /* After the start, go on: the authentication's answer is to be written, and a
                  * call may have come with it (libcgdelegate sends both at once). */
@@ -342,7 +426,11 @@ static int conn_call(Conn *c, sd_bus_message *m) {
  * host's machine id (sd-bus would answer Peer.GetMachineId itself) is refused. */
 static int conn_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Conn *c = userdata;
-        c->at_boundary = true;
+        c->dispatched = true;
+        if (!c->running)
+                c->begin_end = -1; /* before the guard took stock (never seen): it counts from here */
+        else
+                c->at_boundary = !c->counting; /* counting: the next bytes may be inside a message */
         c->daemon->stats.requests++;
         if (c->container) {
                 c->container->tokens -= 1.0;
@@ -451,7 +539,7 @@ static int conn_accept(Daemon *d, Listener *l) {
                 safe_close(fd);
                 return -ENOMEM;
         }
-        *c = (Conn) { .kind = WATCH_CONN, .daemon = d, .container = ct, .fd = fd };
+        *c = (Conn) { .kind = WATCH_CONN, .daemon = d, .container = ct, .fd = fd, .begin_end = -1 };
         if (ct)
                 ct->n_conns++;
         LIST_PREPEND(d->conns, c, prev, next);
@@ -662,7 +750,8 @@ static bool conn_busy(Conn *c) {
         uint64_t queued = 0;
         if (c->dead)
                 return false;
-        return !c->running || !c->at_boundary || c->pending || (c->container && c->container->job) ||
+        return !c->running || (c->counting ? c->consumed > 0 : !c->at_boundary) || c->pending ||
+               (c->container && c->container->job) ||
                (ioctl(c->fd, FIONREAD, &unread) >= 0 && unread > 0) ||
                (sd_bus_get_n_queued_write(c->bus, &queued) >= 0 && queued > 0);
 }

@@ -367,6 +367,7 @@ static CgdError error_for_kernel(int err) {
         case EBUSY:
                 return CGD_ERROR_BUSY;
         case ENOENT:
+        case ENODEV: /* a file of a group removed meanwhile */
                 return CGD_ERROR_NOT_FOUND;
         case EINVAL:
         case ERANGE:
