@@ -20,7 +20,8 @@ static int cmp_names(const void *a, const void *b) {
 static int done(sd_bus_message *m, Conn *conn, const Container *c, const char *name, const char *op, const char *path,
                 const char *detail, int k, const CgdRefusal *r) {
         Container shown = { .name = (char *) name };
-        audit_log(conn->daemon, c ? c : &shown, op, path, detail, k, r);
+        /* A bare errno (nothing refused in words) is audited as a failure, not as AccessDenied. */
+        audit_log(conn->daemon, c ? c : &shown, op, path, detail, k, r->message[0] ? r : NULL);
         if (k < 0)
                 return r->message[0] ? bus_refuse(m, conn, r) : k;
         return 0;
@@ -111,7 +112,7 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Conn *conn = userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         /* After a restart, containers that ended while the daemon was away are not listed. */
-        (void) registry_restore_some(conn->daemon, 0);
+        (void) registry_restore_some(conn->daemon, 0, 0);
         int k = sd_bus_message_new_method_return(m, &reply);
         if (k >= 0)
                 k = sd_bus_message_open_container(reply, 'a', "(sss)");
@@ -198,6 +199,11 @@ static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error
                 k = bus_parse_values(pairs, n, NULL, path, 0, &values, &r);
         if (k >= 0)
                 k = sdunit_apply(c, rel, values, n, bus_apply_flags(&o), &r);
+        /* A bare errno (a group the host removed meanwhile) gets a name, or sd-bus would send a
+         * System.Error. */
+        if (k < 0 && !r.message[0])
+                k = cgd_refuse(&r, k == -ENOENT || k == -ENODEV ? CGD_ERROR_NOT_FOUND : CGD_ERROR_FAILED, "%s: %s", path,
+                               strerror(-k));
         char detail[512] = "admin: ";
         bus_pairs_describe(pairs, n, detail + strlen(detail), sizeof detail - strlen(detail));
         bus_options_done(&o);
