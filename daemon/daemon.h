@@ -283,7 +283,7 @@ int registry_set_leader(Container *c, pid_t pid, int pidfd, CgdRefusal *r);
 int registry_unregister(Daemon *d, Container *c, bool remove_cgroup, CgdRefusal *r);
 int registry_load_all(Daemon *d);
 int registry_ready(Container *c);
-bool registry_restore_some(Daemon *d, unsigned max);
+bool registry_restore_some(Daemon *d, unsigned max, uint64_t budget_usec); /* max 0: all, no budget */
 int registry_save(Container *c);
 void registry_free_all(Daemon *d);
 uint32_t registry_move_mask(const Container *c);

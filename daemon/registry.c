@@ -783,19 +783,25 @@ static void restore_end(Container *c) {
 /* Up to max containers still restoring are made ready (all with max 0, the ones that failed
  * before included); the ended ones are unregistered. Returns whether some are left that a batch
  * would try: one that failed waits for its next use, not for the next idle turn of the loop. */
-bool registry_restore_some(Daemon *d, unsigned max) {
+bool registry_restore_some(Daemon *d, unsigned max, uint64_t budget_usec) {
         GHashTableIter it;
         gpointer v;
         GPtrArray *ended = g_ptr_array_new();
         unsigned done = 0;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t start = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000, now = start;
         g_hash_table_iter_init(&it, d->containers);
-        while (d->n_restoring > ended->len && (max == 0 || done < max) && g_hash_table_iter_next(&it, NULL, &v)) {
+        while (d->n_restoring > ended->len && (max == 0 || (done < max && now - start < budget_usec)) &&
+               g_hash_table_iter_next(&it, NULL, &v)) {
                 Container *c = v;
                 if (!c->restore || (max > 0 && c->restore->failed))
                         continue;
                 done++;
                 if (registry_ready(c) == -ESRCH)
                         g_ptr_array_add(ended, c);
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                now = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
         }
         for (guint i = 0; i < ended->len; i++)
                 restore_end(ended->pdata[i]);

@@ -573,7 +573,8 @@ static int conn_accept(Daemon *d, Listener *l) {
  * polls its set before every dispatch.) */
 
 #define EPOLL_BATCH 64
-#define RESTORE_BATCH 64 /* containers made ready per idle turn of the loop after a restart */
+#define RESTORE_BATCH 64         /* containers made ready per idle turn of the loop after a restart, */
+#define RESTORE_BUDGET_USEC 1000 /* and at most this long: a client that connects meanwhile waits no more */
 
 void server_event_changed(Daemon *d) {
         d->event_due = true;
@@ -635,7 +636,7 @@ int server_loop(Daemon *d) {
                 /* An idle turn: below every request, ready restored containers that nobody
                  * used yet (a container in use is made ready by its first connection). */
                 if (n == 0 && !busy && d->restore_wanted)
-                        d->restore_wanted = registry_restore_some(d, RESTORE_BATCH);
+                        d->restore_wanted = registry_restore_some(d, RESTORE_BATCH, RESTORE_BUDGET_USEC);
         }
         int code = 0;
         (void) sd_event_get_exit_code(d->event, &code);
