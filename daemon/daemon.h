@@ -133,6 +133,7 @@ struct Container {
         const char *end_reason; /* it ended while a job ran: unregister when the job is done */
         Watch *watches;         /* its groups, watched for events (events.c) */
         bool watch_all;         /* all of them (a connection subscribed), not only RemoveOnEmpty ones */
+        bool unwatch_check;     /* a subscriber went: events.c looks whether any is left */
 };
 
 typedef struct Stats {
@@ -162,7 +163,7 @@ struct Daemon {
         Conn *conns, *dead;       /* live connections; killed ones until the sweep frees them */
         Listener *throttled;      /* listeners not accepted from until their tokens return */
         int inotify_fd;           /* events.c: cgroup.events and memory.events of watched groups */
-        sd_event_source *inotify_source;
+        sd_event_source *inotify_source, *unwatch_source;
         GHashTable *watches;      /* inotify wd -> Watch */
         Budget budget;
         Stats stats;
@@ -228,6 +229,7 @@ int events_group_made(Container *c, const char *rel, bool remove_on_empty, CgdRe
 char **events_remove_on_empty(const Container *c);
 void events_restore(Container *c, char **remove_on_empty);
 void events_forget_unwanted(Container *c);
+void events_conn_gone(Container *c);
 void events_container_gone(Container *c);
 
 /* bus-common.c: what both interfaces share. */

@@ -41,6 +41,7 @@ struct Watch {
         sd_event_source *oom_source;
         sd_event_source *recheck;      /* v1: memory.oom_control read again after an OOM */
         bool populated;
+        bool frozen;                   /* cgroup.events' other line: a change of it is no emptying */
         bool remove_on_empty;          /* made with RemoveOnEmpty=true */
         uint64_t mem[_MEM_EVENT_MAX];  /* counts seen last */
         Watch *next;                   /* the container's */
@@ -79,12 +80,15 @@ static int keyed(const char *text, const char *key, uint64_t *ret) {
         return -ENOENT;
 }
 
-static int read_populated(Watch *w, bool *ret) {
+static int read_populated(Watch *w, bool *ret_populated, bool *ret_frozen) {
         _cleanup_free_ char *text = NULL;
-        uint64_t v;
+        uint64_t v, f = 0;
         int k = cg_tree_read(w->c->tree, unified(w->c), w->rel, "cgroup.events", &text, NULL);
-        if (k >= 0 && (k = keyed(text, "populated", &v)) >= 0)
-                *ret = v != 0;
+        if (k >= 0 && (k = keyed(text, "populated", &v)) >= 0) {
+                *ret_populated = v != 0;
+                (void) keyed(text, "frozen", &f); /* not in the root's file, nor before 5.2 */
+                *ret_frozen = f != 0;
+        }
         return k;
 }
 
@@ -134,10 +138,17 @@ static void remove_empty(Watch *w) {
                 w->remove_on_empty = false;
 }
 
+/* The kernel notifies cgroup.events at most every 10 ms, so a process that joins a group and
+ * ends within that shows as one change that left "populated 0" as it was. A change that is not
+ * of "frozen" either was such a one. */
 static void populated_changed(Watch *w) {
-        bool now;
+        bool now, frozen;
         char path[CG_PATH_MAX + 2];
-        if (read_populated(w, &now) < 0 || now == w->populated)
+        if (read_populated(w, &now, &frozen) < 0)
+                return;
+        bool blip = !now && !w->populated && frozen == w->frozen;
+        w->frozen = frozen;
+        if (now == w->populated && !blip)
                 return;
         w->populated = now;
         if (now)
@@ -263,7 +274,7 @@ static int watch_group(Container *c, const char *rel, bool remove_on_empty) {
         int k = 0;
         if (unified(c) >= 0 && (k = add_inotify(d, w, unified(c), "cgroup.events")) >= 0) {
                 w->wd_events = k;
-                (void) read_populated(w, &w->populated);
+                (void) read_populated(w, &w->populated, &w->frozen);
         }
         bool v1 = false;
         int hier = memory_hier(c, &v1);
@@ -356,15 +367,45 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
         return 0;
 }
 
+/* Containers whose last subscriber may have gone (events_conn_gone()): unwatched here, on a turn
+ * of the loop of their own, since a connection is cut off while an event is being sent, with that
+ * event's Watch in hand. */
+static int on_unwatch(sd_event_source *s, void *userdata) {
+        Daemon *d = userdata;
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, d->containers);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                Container *c = v;
+                if (c->unwatch_check) {
+                        c->unwatch_check = false;
+                        events_forget_unwanted(c);
+                }
+        }
+        return 0;
+}
+
 int events_init(Daemon *d) {
         d->watches = g_hash_table_new(g_direct_hash, g_direct_equal);
         d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (d->inotify_fd < 0)
                 return -errno;
-        return sd_event_add_io(d->event, &d->inotify_source, d->inotify_fd, EPOLLIN, on_inotify, d);
+        int r = sd_event_add_io(d->event, &d->inotify_source, d->inotify_fd, EPOLLIN, on_inotify, d);
+        if (r >= 0)
+                r = sd_event_add_defer(d->event, &d->unwatch_source, on_unwatch, d);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->unwatch_source, SD_EVENT_OFF);
+        return r;
+}
+
+void events_conn_gone(Container *c) {
+        c->unwatch_check = true;
+        (void) sd_event_source_set_enabled(c->daemon->unwatch_source, SD_EVENT_ONESHOT);
+        server_event_changed(c->daemon);
 }
 
 void events_done(Daemon *d) {
+        d->unwatch_source = sd_event_source_disable_unref(d->unwatch_source);
         d->inotify_source = sd_event_source_disable_unref(d->inotify_source);
         d->inotify_fd = safe_close(d->inotify_fd);
         if (d->watches)

@@ -207,7 +207,7 @@ static void conn_kill(Conn *c) {
         if (c->container)
                 LIST_REMOVE(c->container->conns, c, cprev, cnext);
         if (c->container && c->events)
-                events_forget_unwanted(c->container); /* the last subscriber: its groups are not watched */
+                events_conn_gone(c->container); /* the last subscriber: its groups are not watched */
         c->next = d->dead;
         d->dead = c;
         if (c->container)
