@@ -317,8 +317,9 @@ static bool subscribed(const Container *c) {
 /* Every group of c, watched; a group that cannot be is logged and left out. */
 static int watch_container(Container *c) {
         _cleanup_strv_free_ char **l = NULL;
-        int hier = unified(c) >= 0 ? unified(c) : (int) __builtin_ctz(registry_move_mask(c));
-        int k = cg_tree_children(c->tree, hier, ".", true, &l);
+        bool v1;
+        int hier = unified(c) >= 0 ? unified(c) : memory_hier(c, &v1); /* Subscribe made sure of one */
+        int k = hier < 0 ? -ENXIO : cg_tree_children(c->tree, hier, ".", true, &l);
         if (k < 0)
                 return k;
         k = watch_group(c, ".", false);
