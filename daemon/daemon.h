@@ -84,6 +84,7 @@ struct Conn {
         bool pending;         /* waiting: rate, a job, or the rest of a header */
         bool dead;            /* closed; freed by the sweep */
         uint64_t short_since; /* when a partial header was first seen */
+        uint64_t partial_since; /* counting: when sd-bus was first seen holding part of a message */
         Conn *next, *prev;    /* the daemon's live connections; next: the dead ones, once dead */
         Conn *cnext, *cprev;  /* its container's connections */
 };

@@ -331,6 +331,7 @@ static void conn_dispatch(Conn *c) {
                                 c->at_boundary = true;
                         }
                 }
+                bool dispatched = c->dispatched;
                 c->dispatched = false;
                 if (r < 0 || !c->bus || !sd_bus_is_open(c->bus)) {
                         conn_kill(c);
@@ -344,6 +345,24 @@ static void conn_dispatch(Conn *c) {
                         log_msg(LOG_NOTICE, "cutting off a connection of %s: message larger than the limit",
                                 c->container ? c->container->name : "the admin socket");
                         conn_kill(c);
+                        return;
+                }
+                /* Counting, sd-bus holds part of a message and got nothing more: as for part of a
+                 * header, wait for the rest off epoll, and cut off a peer that never sends it. */
+                if (dispatched)
+                        c->partial_since = 0;
+                else if (c->counting && c->consumed > 0 && r == 0) {
+                        if (!c->partial_since)
+                                c->partial_since = now_usec();
+                        if (now_usec() - c->partial_since > SHORT_HEADER_USEC) {
+                                log_msg(LOG_NOTICE, "cutting off a connection of %s: a message not sent whole",
+                                        c->container ? c->container->name : "the admin socket");
+                                conn_kill(c);
+                                return;
+                        }
+                        c->pending = true;
+                        rate_timer_arm(c->daemon);
+                        conn_set_events(c, c->epoll_events & ~EPOLLIN);
                         return;
                 }
                 /* After the start, go on: the authentication's answer is to be written, and a
