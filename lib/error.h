@@ -42,7 +42,11 @@ const char *cgd_error_name(CgdError e);
 CgdError cgd_error_from_name(const char *name);
 
 /* Fills *r (when not NULL) and returns the negative errno that goes with e, so that a refusal
- * reads: return cgd_refuse(r, CGD_ERROR_OUT_OF_RANGE, "memory.max=%s on %s exceeds ...", ...). */
+ * reads: return cgd_refuse(r, CGD_ERROR_OUT_OF_RANGE, "memory.max=%s on %s exceeds ...", ...).
+ * The message often quotes what a client sent, cut to a length that may fall inside a UTF-8
+ * character: it is made one line of valid UTF-8 (control bytes, DEL and bytes of no valid UTF-8
+ * sequence become "\xNN"), since it goes into D-Bus replies and signals (which must be valid
+ * UTF-8) and into log lines (which a newline would split). */
 int cgd_refuse(CgdRefusal *r, CgdError e, const char *fmt, ...) _printf_(3, 4);
 
 /* The negative errno cgd_refuse() returns for e (EACCES, EINVAL, ERANGE, ...). */
