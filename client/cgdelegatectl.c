@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@
 #include "cgdelegate.h"
 #include "ctl-metrics.h"
 #include "ctl-output.h"
+#include "ctl-top.h"
+#include "ctl-usage.h"
 #include "macro.h"
 
 #define EXIT_REFUSED 1
@@ -597,22 +600,55 @@ static long tree_procs(cgd_client *c, const Target *t, const char *path) {
         return r < 0 ? -1 : (long) n;
 }
 
-static void tree_print_node(cgd_client *c, const Target *t, char **paths, const char *path, const char *prefix,
-                            bool last, bool root) {
+/* A group's usage and limits, as the tree shows them beside it. */
+static void tree_usage_json(const GroupUsage *u) {
+        const struct { const char *key; uint64_t v; } numbers[] = {
+                { "memory.current", u->memory }, { "pids.current", u->pids }, { "cpu.usage_usec", u->cpu_usec },
+                { "io.rbytes", u->io_rbytes }, { "io.wbytes", u->io_wbytes },
+        };
+        const struct { const char *key; const char *v; } limits[] = {
+                { "memory.max", u->memory_max }, { "pids.max", u->pids_max }, { "cpu.max", u->cpu_max },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(numbers); i++)
+                if (numbers[i].v != USAGE_UNKNOWN)
+                        printf(", \"%s\": %" PRIu64, numbers[i].key, numbers[i].v);
+        for (size_t i = 0; i < ELEMENTSOF(limits); i++)
+                if (limits[i].v[0]) {
+                        printf(", \"%s\": ", limits[i].key);
+                        json_string(stdout, limits[i].v);
+                }
+}
+
+static void tree_add_row(Table *tab, const char *label, long procs, const GroupUsage *u) {
+        char p[24], b[6][CTL_FORMAT_MAX];
+        snprintf(p, sizeof p, "%ld", procs);
+        table_add(tab, (const char *const[]) {
+                label, procs >= 0 ? p : "-", ctl_format_bytes(u->memory, b[0]),
+                ctl_format_limit("memory.max", u->memory_max, b[1]), ctl_format_count(u->pids, b[2]),
+                ctl_format_limit("pids.max", u->pids_max, b[3]), ctl_format_usec(u->cpu_usec, b[4]),
+                ctl_format_limit("cpu.max", u->cpu_max, b[5]),
+        });
+}
+
+/* One group and, depth first, the groups below it: a row of tab, or (tab NULL) nested JSON. */
+static void tree_node(cgd_client *c, const Target *t, char **paths, const char *path, const char *prefix, bool last,
+                      bool root, Table *tab) {
         long procs = tree_procs(c, t, path);
+        GroupUsage u;
+        (void) ctl_usage_read(c, t->name, path, true, &u); /* a group that went shows "-" */
         const char *name = root ? path : strrchr(path, '/') + 1;
-        if (arg_json) {
+        if (!tab) {
                 printf("{\"path\": ");
                 json_string(stdout, path);
                 if (procs >= 0)
                         printf(", \"processes\": %ld", procs);
+                tree_usage_json(&u);
                 printf(", \"children\": [");
         } else {
-                char count[48] = "";
-                if (procs > 0)
-                        snprintf(count, sizeof count, " (%ld process%s)", procs, procs == 1 ? "" : "es");
-                printf("%s%s%s%s%s%s\n", prefix, root ? "" : last ? "└─" : "├─", root && t->name ? t->name : "",
-                       root && t->name ? ":" : "", name, count);
+                char label[768];
+                snprintf(label, sizeof label, "%s%s%s%s%s", prefix, root ? "" : last ? "└─" : "├─",
+                         root && t->name ? t->name : "", root && t->name ? ":" : "", name);
+                tree_add_row(tab, label, procs, &u);
         }
         char sub[512];
         snprintf(sub, sizeof sub, "%s%s", prefix, root ? "" : last ? "  " : "│ ");
@@ -622,38 +658,45 @@ static void tree_print_node(cgd_client *c, const Target *t, char **paths, const 
         for (char **p = paths; *p; p++)
                 if (is_child(path, *p)) {
                         seen++;
-                        if (arg_json && seen > 1)
+                        if (!tab && seen > 1)
                                 printf(", ");
-                        tree_print_node(c, t, paths, *p, sub, seen == n_children, false);
+                        tree_node(c, t, paths, *p, sub, seen == n_children, false, tab);
                 }
-        if (arg_json)
+        if (!tab)
                 printf("]}");
 }
 
-static int tree_one(cgd_client *c, const Target *t) {
+static int tree_one(cgd_client *c, const Target *t, Table *tab) {
         char **l = NULL;
         int r = cgd_client_is_admin(c) ? cgd_list_container_groups(c, t->name, t->path, 1, &l)
                                        : cgd_list_groups(c, t->path, 1, &l);
         if (r < 0)
                 return refused(c, r);
         qsort(l, strv_length(l), sizeof *l, cmp_strings);
-        tree_print_node(c, t, l, t->path, "", true, true);
+        tree_node(c, t, l, t->path, "", true, true, tab);
         cgd_strv_free(l);
         return 0;
 }
 
 static int verb_tree(cgd_client *c, int argc, char **argv) {
+        static const char *const headers[] = { "group", "procs", "memory", "memory.max", "tasks", "pids.max", "cpu",
+                                               "cpu.max", NULL };
         if (argc > 2)
                 return usage_error("tree takes at most one TARGET");
+        _cleanup_(table_freep) Table *tab = arg_json ? NULL : table_new(headers, NULL);
+        if (!arg_json && !tab)
+                return refused(NULL, -ENOMEM);
         _cleanup_(target_done) Target t = { .path = "/" };
+        int r = 0;
         if (argc == 2) {
-                int r = target_parse(c, argv[1], &t);
+                r = target_parse(c, argv[1], &t);
                 if (r != 0)
                         return r;
+                r = tree_one(c, &t, tab);
         } else if (cgd_client_is_admin(c)) { /* every container */
                 cgd_container *l = NULL;
                 size_t n = 0;
-                int r = cgd_list_containers(c, &l, &n), ret = 0;
+                r = cgd_list_containers(c, &l, &n);
                 if (r < 0)
                         return refused(c, r);
                 qsort(l, n, sizeof *l, cmp_containers);
@@ -661,16 +704,76 @@ static int verb_tree(cgd_client *c, int argc, char **argv) {
                 for (size_t i = 0; i < n; i++) {
                         Target each = { .name = l[i].name, .path = "/" };
                         printf(arg_json && i ? ", " : "");
-                        ret = tree_one(c, &each) ?: ret;
+                        r = tree_one(c, &each, tab) ?: r;
                 }
-                printf(arg_json ? "]\n" : "");
+                printf(arg_json ? "]" : "");
                 cgd_containers_free(l, n);
-                return ret;
-        }
-        int r = tree_one(c, &t);
-        if (r == 0 && arg_json)
+        } else
+                r = tree_one(c, &t, tab);
+        if (tab)
+                table_print(tab, false, arg_legend);
+        else
                 printf("\n");
         return r;
+}
+
+/* ---- verbs: top ---- */
+
+static int top_option(int opt, const char *arg, void *userdata) {
+        TopOptions *o = userdata;
+        char *end;
+        switch (opt) {
+        case 'b':
+                o->batch = true;
+                return 0;
+        case 'n': {
+                errno = 0;
+                unsigned long n = strtoul(arg, &end, 10);
+                if (errno || end == arg || *end || n == 0 || n > UINT_MAX)
+                        return usage_error("--iterations takes a number above 0, not '%s'", arg);
+                o->iterations = (unsigned) n;
+                return 0;
+        }
+        case 'd': {
+                errno = 0;
+                double d = strtod(arg, &end);
+                if (errno || end == arg || *end || !(d >= 0.1 && d <= 3600))
+                        return usage_error("--delay takes seconds from 0.1 to 3600, not '%s'", arg);
+                o->delay_usec = (uint64_t) (d * 1e6);
+                return 0;
+        }
+        default: {
+                int k = top_order_from_string(arg);
+                if (k < 0)
+                        return usage_error("--order takes cpu, memory, tasks, io or path, not '%s'", arg);
+                o->order = (TopOrder) k;
+                return 0;
+        }
+        }
+}
+
+static int verb_top(cgd_client *c, int argc, char **argv) {
+        static const struct option options[] = { { "batch", no_argument, NULL, 'b' },
+                                                 { "iterations", required_argument, NULL, 'n' },
+                                                 { "delay", required_argument, NULL, 'd' },
+                                                 { "order", required_argument, NULL, 'o' }, {} };
+        bool tty = isatty(STDOUT_FILENO);
+        TopOptions o = { .delay_usec = 1000000, .batch = !tty, .json = arg_json, .legend = arg_legend };
+        int i = parse_options(argc, argv, "bn:d:o:", options, top_option, &o);
+        if (i < 0)
+                return EXIT_USAGE;
+        if (argc - i > 1)
+                return usage_error("top takes at most one TARGET");
+        if (o.iterations == 0 && (o.batch || o.json))
+                o.iterations = 1; /* a script gets one table unless it asks for more */
+        _cleanup_(target_done) Target t = { .path = "/" };
+        if (argc - i == 1) {
+                int r = target_parse(c, argv[i], &t);
+                if (r != 0)
+                        return r;
+        }
+        int r = ctl_top_run(c, t.name, t.path, &o);
+        return r < 0 ? refused(c, r) : 0;
 }
 
 /* ---- verbs: properties ---- */
@@ -735,8 +838,12 @@ static int verb_get(cgd_client *c, int argc, char **argv) {
                         json_string(stdout, p[i].key);
                         printf(": ");
                         json_string(stdout, p[i].value);
-                } else
-                        printf("%-*s  %s\n", (int) width, p[i].key, p[i].value);
+                } else /* a value of several lines (cpu.stat, io.stat) continues under its first */
+                        for (const char *v = p[i].value, *key = p[i].key; v; key = "") {
+                                const char *nl = strchr(v, '\n');
+                                printf("%-*s  %.*s\n", (int) width, key, nl ? (int) (nl - v) : (int) strlen(v), v);
+                                v = nl ? nl + 1 : NULL;
+                        }
         printf(arg_json ? "}\n" : "");
         cgd_properties_free(p, n);
         return 0;
@@ -872,7 +979,8 @@ static const Verb verbs[] = {
           "and processes counted." },
         { "tree", WHERE_ANY, verb_tree, "[TARGET]",
           "The groups below TARGET (default: the container's root; on the host, every container) as a\n"
-          "tree, with the processes in each." },
+          "tree, with the processes, memory, tasks and CPU time of each beside its limits (memory.max,\n"
+          "pids.max, cpu.max as a share of one CPU)." },
         { "register", WHERE_ADMIN, verb_register,
           "NAME --cgroup PATH [--policy P] [--create] [--leader PID] [-p KEY=VALUE]...",
           "Registers a container whose root group is PATH (a host cgroup path) under policy P (default:\n"
@@ -885,7 +993,15 @@ static const Verb verbs[] = {
           "CPUQuota=20%, TasksMax=5, IOReadBandwidthMax=/dev/sda 5M), translated to the numbers systemd\n"
           "would write. On the host the admin is not bound by the container's policy." },
         { "get", WHERE_ANY, verb_get, "TARGET [KEY...]",
-          "Prints properties as v2 keys and values (every allowed key when none are named)." },
+          "Prints properties as v2 keys and values, and usage keys (memory.current, memory.peak,\n"
+          "memory.swap.current, pids.current, cpu.stat, io.stat, cpuset.cpus.effective,\n"
+          "cpuset.mems.effective); when no KEY is named, every allowed property, then the usage the\n"
+          "host keeps for the group." },
+        { "top", WHERE_ANY, verb_top, "[TARGET] [--batch] [--iterations N] [--delay SECONDS] [--order KEY]",
+          "Live CPU, memory, tasks and I/O per group, like systemd-cgtop: TARGET's groups, the\n"
+          "container's inside it, every container's on the host. Refreshes every --delay (1 s) until\n"
+          "interrupted; --batch (the default when not on a terminal) prints tables one after another,\n"
+          "once unless --iterations says more. --order: cpu (default), memory, tasks, io or path." },
         { "create", WHERE_CONTAINER, verb_create, "TARGET", "Creates a group, and its missing parents." },
         { "remove", WHERE_CONTAINER, verb_remove, "TARGET [--recursive]",
           "Removes an empty group; --recursive removes the groups below it first." },

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * `cgdelegatectl metrics` (see ctl-metrics.h): GetStatistics for the daemon, ListContainers and
- * GetContainer for each container, printed as metric families. The two formats differ only in a
+ * GetContainer for each container, and the usage of each container's root (ctl-usage.c), printed
+ * as metric families. The two formats differ only in a
  * counter family's name (Prometheus text names it with "_total", OpenMetrics without) and in
  * OpenMetrics' closing "# EOF". Container names need no escaping ([A-Za-z0-9_.-]); error names
  * neither.
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "ctl-metrics.h"
+#include "ctl-usage.h"
 #include "macro.h"
 
 #define PREFIX "cgdelegate_"
@@ -112,6 +114,36 @@ static void print_family(FILE *f, int which, const cgd_container *l, cgd_dict *c
         }
 }
 
+/* What each container's root uses (ctl-usage.c); a family has a sample where the host keeps it. */
+enum { U_MEMORY, U_TASKS, U_CPU, U_READ, U_WRITE, _U_MAX };
+static const Family usage_families[_U_MAX] = {
+        [U_MEMORY] = { "memory_bytes", "gauge", "Memory the container's groups use (memory.current of its root)." },
+        [U_TASKS] = { "tasks", "gauge", "Processes and threads in the container's groups (pids.current of its root)." },
+        [U_CPU] = { "cpu_seconds", "counter", "CPU time the container's groups used (cpu.stat usage_usec of its root)." },
+        [U_READ] = { "io_read_bytes", "counter", "Bytes the container's groups read from block devices (io.stat)." },
+        [U_WRITE] = { "io_write_bytes", "counter", "Bytes the container's groups wrote to block devices (io.stat)." },
+};
+
+static void print_usage(FILE *f, const cgd_container *l, const GroupUsage *us, size_t n, bool openmetrics) {
+        for (int which = 0; which < _U_MAX; which++) {
+                const Family *m = &usage_families[which];
+                family_head(f, m, openmetrics);
+                for (size_t i = 0; i < n; i++) {
+                        const GroupUsage *u = &us[i];
+                        uint64_t v = which == U_MEMORY ? u->memory : which == U_TASKS ? u->pids
+                                   : which == U_CPU ? u->cpu_usec : which == U_READ ? u->io_rbytes : u->io_wbytes;
+                        if (v == USAGE_UNKNOWN)
+                                continue;
+                        fprintf(f, PREFIX "%s%s{container=\"%s\"} ", m->name, streq(m->type, "counter") ? "_total" : "",
+                                l[i].name);
+                        if (which == U_CPU)
+                                fprintf(f, "%.6f\n", v / 1e6);
+                        else
+                                fprintf(f, "%" PRIu64 "\n", v);
+                }
+        }
+}
+
 static int cmp_containers(const void *a, const void *b) {
         return strcmp(((const cgd_container *) a)->name, ((const cgd_container *) b)->name);
 }
@@ -129,22 +161,28 @@ int ctl_metrics_print(FILE *f, cgd_client *c, bool openmetrics) {
         }
         qsort(l, n, sizeof *l, cmp_containers);
         cgd_dict **ds = calloc(n ?: 1, sizeof *ds);
-        for (size_t i = 0; ds && i < n; i++)
+        GroupUsage *us = calloc(n ?: 1, sizeof *us);
+        for (size_t i = 0; ds && us && i < n; i++) {
                 if (cgd_get_container(c, l[i].name, &ds[i]) < 0)
                         ds[i] = NULL; /* it went meanwhile */
-        if (ds) {
+                (void) ctl_usage_read(c, l[i].name, "/", false, &us[i]); /* unknown when it went */
+        }
+        if (ds && us) {
                 print_daemon(f, stats, openmetrics);
                 for (int which = 0; which < _M_MAX; which++) {
                         family_head(f, &container_families[which], openmetrics);
                         print_family(f, which, l, ds, n);
                 }
+                print_usage(f, l, us, n, openmetrics);
                 if (openmetrics)
                         fputs("# EOF\n", f);
         }
         for (size_t i = 0; ds && i < n; i++)
                 cgd_dict_free(ds[i]);
+        int ret = ds && us ? 0 : -ENOMEM;
         free(ds);
+        free(us);
         cgd_containers_free(l, n);
         cgd_dict_free(stats);
-        return ds ? 0 : -ENOMEM;
+        return ret;
 }

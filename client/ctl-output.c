@@ -82,6 +82,16 @@ int table_add(Table *t, const char *const *cells) {
         return 0;
 }
 
+/* "12" or "12.5": a JSON number as the cells of numeric columns write it. */
+static bool is_number(const char *s) {
+        size_t i = strspn(s, "0123456789");
+        if (i == 0)
+                return false;
+        if (s[i] == '.')
+                i += 1 + strspn(s + i + 1, "0123456789");
+        return s[i] == '\0' && s[i - 1] != '.';
+}
+
 static void table_print_json(const Table *t) {
         printf("[");
         for (size_t r = 0; r < t->n_rows; r++) {
@@ -96,7 +106,7 @@ static void table_print_json(const Table *t) {
                         printf("%s", c ? ", " : "");
                         json_string(stdout, key);
                         printf(": ");
-                        if (t->numeric[c] && cell[0] && strspn(cell, "0123456789") == strlen(cell))
+                        if (t->numeric[c] && is_number(cell))
                                 printf("%s", cell);
                         else
                                 json_string(stdout, cell);
@@ -104,6 +114,14 @@ static void table_print_json(const Table *t) {
                 printf("}");
         }
         printf("]\n");
+}
+
+/* Columns on a terminal: UTF-8 continuation bytes take none (the tree's "├─" are one each). */
+static size_t width_of(const char *s) {
+        size_t w = 0;
+        for (; s && *s; s++)
+                w += ((unsigned char) *s & 0xc0) != 0x80;
+        return w;
 }
 
 void table_print(const Table *t, bool json, bool legend) {
@@ -114,8 +132,8 @@ void table_print(const Table *t, bool json, bool legend) {
                 width[c] = legend ? strlen(t->headers[c]) : 0;
                 for (size_t r = 0; r < t->n_rows; r++) {
                         const char *cell = t->cells[r * t->n_columns + c];
-                        if (cell && strlen(cell) > width[c])
-                                width[c] = strlen(cell);
+                        if (width_of(cell) > width[c])
+                                width[c] = width_of(cell);
                 }
         }
         for (size_t r = legend ? 0 : 1; r <= t->n_rows; r++)
@@ -129,7 +147,7 @@ void table_print(const Table *t, bool json, bool legend) {
                         } else if (last)
                                 printf("%s\n", cell ?: "");
                         else
-                                printf("%-*s  ", (int) width[c], cell ?: "");
+                                printf("%s%*s", cell ?: "", (int) (width[c] - width_of(cell) + 2), "");
                 }
 }
 

@@ -214,8 +214,9 @@ int bus_check_path(const char *path, unsigned max_depth, const char **ret_rel, u
         return 0;
 }
 
-/* Replies with the values of keys (all allowed keys when empty) on group rel. Asked-for keys the
- * host cannot provide are refused; in the "everything" form they are left out. */
+/* Replies with the values of keys on group rel; when keys is empty, of every allowed property
+ * and then every usage key. Asked-for keys the host cannot provide are refused; in the
+ * "everything" form they are left out. */
 int bus_reply_properties(sd_bus_message *m, Conn *conn, CgTree *t, const char *rel, char **keys, uint32_t allowed) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int k = sd_bus_message_new_method_return(m, &reply);
@@ -228,11 +229,20 @@ int bus_reply_properties(sd_bus_message *m, Conn *conn, CgTree *t, const char *r
                         continue;
                 k = sd_bus_message_append(reply, "(ss)", knob_info(id)->key, value);
         }
+        for (UsageId id = 0; k >= 0 && all && id < _USAGE_MAX; id++) {
+                _cleanup_free_ char *value = NULL;
+                if (apply_read_usage(t, rel, id, &value, NULL) < 0)
+                        continue;
+                k = sd_bus_message_append(reply, "(ss)", usage_info(id)->key, value);
+        }
         for (char **key = keys; k >= 0 && !all && *key; key++) {
                 CgdRefusal refusal = {};
                 const KnobInfo *info = knob_lookup(*key);
+                const UsageInfo *usage = info ? NULL : usage_lookup(*key);
                 _cleanup_free_ char *value = NULL;
-                if (!info)
+                if (usage) /* what a group uses: every container may read its own */
+                        k = apply_read_usage(t, rel, usage->id, &value, &refusal);
+                else if (!info)
                         k = cgd_refuse(&refusal, CGD_ERROR_INVALID_PROPERTY, "'%.64s' is not a property", *key);
                 else if (!(allowed & KNOB_MASK(info->id)))
                         k = cgd_refuse(&refusal, CGD_ERROR_ACCESS_DENIED, "%s is not in this container's AllowedProperties",

@@ -8,6 +8,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "apply.h"
 #include "macro.h"
@@ -57,17 +58,25 @@ static const char *display_path(const char *rel, char buf[static WHERE_MAX]) {
         return buf;
 }
 
+/* The hierarchy of controller in this tree, or a NotSupported refusal naming key. */
+static int controller_hier(CgTree *t, const char *key, int controller, CgdRefusal *r) {
+        int hier = t->host->by_controller[controller];
+        if (hier < 0)
+                return cgd_refuse(r, CGD_ERROR_NOT_SUPPORTED, "%s: this host has no %s controller", key,
+                                  cg_controller_to_string(controller, 2));
+        if (!(t->hierarchies & CG_HMASK(hier)))
+                return cgd_refuse(r, CGD_ERROR_NOT_SUPPORTED,
+                                  "%s: the container's tree does not include the %s hierarchy", key,
+                                  cg_controller_to_string(controller, hierarchy_of(t, hier)->version));
+        return hier;
+}
+
 /* The hierarchy that holds key id's controller in this tree, or a NotSupported refusal. */
 static int knob_hier(CgTree *t, KnobId id, CgdRefusal *r) {
         const KnobInfo *info = knob_info(id);
-        int hier = t->host->by_controller[info->controller];
+        int hier = controller_hier(t, info->key, info->controller, r);
         if (hier < 0)
-                return cgd_refuse(r, CGD_ERROR_NOT_SUPPORTED, "%s: this host has no %s controller", info->key,
-                                  cg_controller_to_string(info->controller, 2));
-        if (!(t->hierarchies & CG_HMASK(hier)))
-                return cgd_refuse(r, CGD_ERROR_NOT_SUPPORTED,
-                                  "%s: the container's tree does not include the %s hierarchy", info->key,
-                                  cg_controller_to_string(info->controller, hierarchy_of(t, hier)->version));
+                return hier;
         if (hierarchy_of(t, hier)->version == 1 && !info->v1_file)
                 return cgd_refuse(r, CGD_ERROR_NOT_SUPPORTED,
                                   "%s has no cgroup v1 equivalent, and this host runs %s on v1", info->key,
@@ -511,6 +520,82 @@ int apply_read(CgTree *t, const char *rel, KnobId id, char **ret, CgdRefusal *re
         if (k < 0)
                 return cgd_refuse(ret_refusal, CGD_ERROR_FAILED, "cannot read %s of /%s from its v1 files: %s",
                                   info->key, streq(rel, ".") ? "" : rel, strerror(-k));
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- usage ---- */
+
+/* A usage file that is not there: the group is missing (NotFound), or the kernel does not keep
+ * the statistic for it (NotSupported). */
+static int usage_missing(CgTree *t, int hier, const char *rel, const char *key, const char *file, CgdRefusal *r) {
+        char where[WHERE_MAX];
+        if (cg_tree_has_file(t, hier, rel, "cgroup.procs") <= 0)
+                return read_refused(-ENOENT, key, rel, r);
+        return cgd_refuse(r, CGD_ERROR_NOT_SUPPORTED, "%s of %s: the kernel keeps no %s for it%s", key,
+                          display_path(rel, where), file,
+                          hierarchy_of(t, hier)->version == 2 ? " (its controller is not enabled there)" : "");
+}
+
+/* The cgroup2 hierarchy of a hybrid host when the tree spans it, else -ENOENT. */
+static int unified_hier(const CgTree *t) {
+        int u = t->host->unified;
+        return u >= 0 && (t->hierarchies & CG_HMASK(u)) ? u : -ENOENT;
+}
+
+static void texts_free(char *(*texts)[USAGE_SOURCES_MAX]) {
+        for (size_t i = 0; i < USAGE_SOURCES_MAX; i++)
+                free((*texts)[i]);
+}
+
+/* The v1 files of a statistic into texts[] (NULL for an optional one that is not there). */
+static int usage_read_v1(CgTree *t, const char *rel, const UsageInfo *info, char *texts[static USAGE_SOURCES_MAX],
+                         CgdRefusal *r) {
+        for (size_t i = 0; i < USAGE_SOURCES_MAX && info->v1[i].file; i++) {
+                const UsageSource *s = &info->v1[i];
+                int h = s->unified ? unified_hier(t) : controller_hier(t, info->key, s->controller, s->optional ? NULL : r);
+                if (h < 0 && s->optional)
+                        continue;
+                if (h < 0)
+                        return h;
+                int k = read_trimmed(t, h, rel, s->file, &texts[i]);
+                if (k == -ENOENT && !s->optional)
+                        return usage_missing(t, h, rel, info->key, s->file, r);
+                if (k < 0 && k != -ENOENT)
+                        return read_refused(k, info->key, rel, r);
+        }
+        return 0;
+}
+
+int apply_read_usage(CgTree *t, const char *rel, UsageId id, char **ret, CgdRefusal *ret_refusal) {
+        const UsageInfo *info = usage_info(id);
+        static _Thread_local char buf[KNOB_V1_VALUE_MAX];
+        _cleanup_(texts_free) char *texts[USAGE_SOURCES_MAX] = {};
+        char where[WHERE_MAX];
+        int k, hier;
+
+        if (!info)
+                return -EINVAL;
+        hier = controller_hier(t, info->key, info->controller, ret_refusal);
+        if (hier < 0)
+                return hier;
+        if (hierarchy_of(t, hier)->version == 2) {
+                k = read_trimmed(t, hier, rel, info->key, &texts[0]);
+                if (k == -ENOENT)
+                        return usage_missing(t, hier, rel, info->key, info->key, ret_refusal);
+                if (k < 0)
+                        return read_refused(k, info->key, rel, ret_refusal);
+                k = usage_from_v2(id, texts[0], buf, sizeof buf);
+        } else {
+                k = usage_read_v1(t, rel, info, texts, ret_refusal);
+                if (k < 0)
+                        return k;
+                k = usage_from_v1(id, (const char *const *) texts, (unsigned long) sysconf(_SC_CLK_TCK), buf,
+                                  sizeof buf);
+        }
+        if (k < 0)
+                return cgd_refuse(ret_refusal, CGD_ERROR_FAILED, "cannot read %s of %s: %s", info->key,
+                                  display_path(rel, where), strerror(-k));
         *ret = strdup(buf);
         return *ret ? 0 : -ENOMEM;
 }

@@ -32,6 +32,12 @@ int apply_properties(CgTree *t, const char *rel, const KnobValue *values, size_t
  * malloc'ed string without a trailing newline. NotSupported where the host cannot say. */
 int apply_read(CgTree *t, const char *rel, KnobId id, char **ret, CgdRefusal *ret_refusal);
 
+/* apply_read() for a usage statistic (knob.h, usage_from_v2() has the texts). NotSupported
+ * where the host or the kernel does not keep it: the controller is not mounted or not in the
+ * tree, the group does not have the controller enabled on v2, or a v1 file is missing (memsw
+ * without swap accounting). */
+int apply_read_usage(CgTree *t, const char *rel, UsageId id, char **ret, CgdRefusal *ret_refusal);
+
 /* Whether key id can be set on this host at all (its controller is mounted and in the tree, and
  * a v1 host has an equivalent). */
 int apply_supported(CgTree *t, KnobId id, CgdRefusal *ret_refusal);

@@ -318,6 +318,8 @@ static int refuse_key(const char *key, CgdRefusal *r) {
         (void) quote(key, q);
         if (streq(key, "cgroup.procs") || streq(key, "cgroup.threads") || streq(key, "tasks"))
                 return cgd_refuse(r, e, "%s is never writable: processes move only through MoveProcess", q);
+        if (usage_lookup(key))
+                return cgd_refuse(r, e, "%s is a usage statistic: GetProperties reads it, nothing sets it", q);
         if (key_never_writable(key))
                 return cgd_refuse(r, e, "%s is never writable by a container (not a property)", q);
         v2 = v2_key_of_v1_file(key);
@@ -1055,9 +1057,12 @@ static int v1_cpu_max(const char *const texts[static 4], KnobValue *v) {
 }
 
 /* One row per device of the v1 device files: the raw numbers, UINT64_MAX where a file has none. */
+/* One device's numbers: io.max's four limits, or io.stat's six counters. */
+#define DEV_COLUMNS 6
+
 typedef struct DevRow {
         unsigned major, minor;
-        uint64_t raw[_IO_LIMIT_MAX];
+        uint64_t raw[DEV_COLUMNS]; /* UINT64_MAX: not given */
 } DevRow;
 
 typedef struct DevTable {
@@ -1081,7 +1086,9 @@ static DevRow *dev_table_get(DevTable *t, unsigned major, unsigned minor) {
         if (!rows)
                 return NULL;
         t->rows = rows;
-        rows[t->n] = (DevRow) { major, minor, { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX } };
+        rows[t->n] = (DevRow) { .major = major, .minor = minor };
+        for (size_t i = 0; i < DEV_COLUMNS; i++)
+                rows[t->n].raw[i] = UINT64_MAX;
         return &rows[t->n++];
 }
 
@@ -1265,4 +1272,329 @@ int knob_v1_memsw(const KnobValue *swap, const char *limit_text, KnobV1Write *re
         else
                 sum = limit + swap->bytes;
         return v1_write_limit(ret, v1_files[KNOB_MEMORY_SWAP_MAX][0], sum, "-1");
+}
+
+/* ---- usage: read-only statistics ---- */
+
+static const UsageInfo usage_table[_USAGE_MAX] = {
+        [USAGE_MEMORY_CURRENT] = {
+                USAGE_MEMORY_CURRENT, "memory.current", CG_CTRL_MEMORY,
+                { { .controller = CG_CTRL_MEMORY, .file = "memory.usage_in_bytes" } },
+                "Memory the group and its descendants use, in bytes.",
+        },
+        [USAGE_MEMORY_PEAK] = {
+                USAGE_MEMORY_PEAK, "memory.peak", CG_CTRL_MEMORY,
+                { { .controller = CG_CTRL_MEMORY, .file = "memory.max_usage_in_bytes" } },
+                "The highest memory.current seen, in bytes (v2 kernels have it from 5.19).",
+        },
+        [USAGE_MEMORY_SWAP_CURRENT] = {
+                USAGE_MEMORY_SWAP_CURRENT, "memory.swap.current", CG_CTRL_MEMORY,
+                { { .controller = CG_CTRL_MEMORY, .file = "memory.memsw.usage_in_bytes" },
+                  { .controller = CG_CTRL_MEMORY, .file = "memory.usage_in_bytes" } },
+                "Swap the group and its descendants use, in bytes (v1: memory and swap less memory).",
+        },
+        [USAGE_PIDS_CURRENT] = {
+                USAGE_PIDS_CURRENT, "pids.current", CG_CTRL_PIDS,
+                { { .controller = CG_CTRL_PIDS, .file = "pids.current" } },
+                "Processes and threads in the group and its descendants.",
+        },
+        [USAGE_CPU_STAT] = {
+                USAGE_CPU_STAT, "cpu.stat", CG_CTRL_CPU,
+                { { .controller = CG_CTRL_CPUACCT, .file = "cpuacct.usage", .optional = true },
+                  { .controller = CG_CTRL_CPUACCT, .file = "cpuacct.stat", .optional = true },
+                  { .controller = CG_CTRL_CPU, .file = "cpu.stat", .optional = true },
+                  { .controller = CG_CTRL_CPU, .file = "cpu.stat", .optional = true, .unified = true } },
+                "CPU time used (usage_usec, user_usec, system_usec) and throttling (nr_periods, nr_throttled, "
+                "throttled_usec, nr_bursts, burst_usec).",
+        },
+        [USAGE_IO_STAT] = {
+                USAGE_IO_STAT, "io.stat", CG_CTRL_IO,
+                { { .controller = CG_CTRL_IO, .file = "blkio.throttle.io_service_bytes_recursive" },
+                  { .controller = CG_CTRL_IO, .file = "blkio.throttle.io_serviced_recursive" } },
+                "Bytes and operations read, written and discarded, a line per device with I/O.",
+        },
+        [USAGE_CPUSET_CPUS_EFFECTIVE] = {
+                USAGE_CPUSET_CPUS_EFFECTIVE, "cpuset.cpus.effective", CG_CTRL_CPUSET,
+                { { .controller = CG_CTRL_CPUSET, .file = "cpuset.effective_cpus" } },
+                "The CPUs the group may run on, after its ancestors' limits.",
+        },
+        [USAGE_CPUSET_MEMS_EFFECTIVE] = {
+                USAGE_CPUSET_MEMS_EFFECTIVE, "cpuset.mems.effective", CG_CTRL_CPUSET,
+                { { .controller = CG_CTRL_CPUSET, .file = "cpuset.effective_mems" } },
+                "The memory nodes the group may allocate from, after its ancestors' limits.",
+        },
+};
+
+/* cpu.stat's lines as the canonical text has them, and the v1 names of the throttling ones
+ * (cpu.stat of the v1 cpu controller, in nanoseconds where v2 has microseconds). */
+static const char *const cpu_stat_names[] = {
+        "usage_usec", "user_usec", "system_usec", "nr_periods", "nr_throttled", "throttled_usec", "nr_bursts",
+        "burst_usec",
+};
+#define CPU_STAT_FIELDS ELEMENTSOF(cpu_stat_names)
+#define CPU_STAT_V1_THROTTLE 3 /* the first field v1's cpu.stat gives */
+static const char *const cpu_stat_v1_names[] = {
+        "nr_periods", "nr_throttled", "throttled_time", "nr_bursts", "burst_time",
+};
+static const char *const io_stat_names[DEV_COLUMNS] = { "rbytes", "wbytes", "rios", "wios", "dbytes", "dios" };
+
+const UsageInfo *usage_info(UsageId id) {
+        return id >= 0 && id < _USAGE_MAX ? &usage_table[id] : NULL;
+}
+
+const UsageInfo *usage_lookup(const char *key) {
+        if (!key)
+                return NULL;
+        for (UsageId id = 0; id < _USAGE_MAX; id++)
+                if (streq(usage_table[id].key, key))
+                        return &usage_table[id];
+        return NULL;
+}
+
+static size_t name_index(const char *const names[], size_t n, const char *name, size_t len) {
+        for (size_t i = 0; i < n; i++)
+                if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
+                        return i;
+        return SIZE_MAX;
+}
+
+/* "NAME N" lines (cpu.stat, cpuacct.stat): the number of each of names[] into ret[], which the
+ * caller filled with UINT64_MAX; other names are skipped, as newer kernels add lines. */
+static int named_lines(const char *text, const char *const names[], size_t n, uint64_t ret[]) {
+        const char *p = text;
+
+        while (p && *p != '\0') {
+                size_t len = strcspn(p, " \n");
+                size_t i = name_index(names, n, p, len);
+                uint64_t v;
+
+                if (len == 0)
+                        return -EBADMSG;
+                p += len;
+                if (!scan_char(&p, ' ') || !scan_number(&p, &v) || !scan_eol(&p))
+                        return -EBADMSG;
+                if (i != SIZE_MAX)
+                        ret[i] = v;
+        }
+        return 0;
+}
+
+static int format_named(const char *const names[], size_t n, const uint64_t v[], Out *o) {
+        for (size_t i = 0; i < n; i++)
+                if (v[i] != UINT64_MAX)
+                        out_printf(o, "%s%s %" PRIu64, o->len > 0 ? "\n" : "", names[i], v[i]);
+        return out_finish(o);
+}
+
+/* io.stat's lines, devices ascending, those without I/O left out (as v2 leaves them out). */
+static int format_io_stat(DevTable *t, Out *o) {
+        if (t->n > 1)
+                qsort(t->rows, t->n, sizeof *t->rows, dev_row_compare);
+        for (size_t i = 0; i < t->n; i++) {
+                uint64_t *raw = t->rows[i].raw;
+                bool any = false;
+
+                for (size_t c = 0; c < DEV_COLUMNS; c++) {
+                        if (raw[c] == UINT64_MAX)
+                                raw[c] = 0;
+                        any = any || raw[c] > 0;
+                }
+                if (!any)
+                        continue;
+                out_printf(o, "%s%u:%u", o->len > 0 ? "\n" : "", t->rows[i].major, t->rows[i].minor);
+                for (size_t c = 0; c < DEV_COLUMNS; c++)
+                        out_printf(o, " %s=%" PRIu64, io_stat_names[c], raw[c]);
+        }
+        return out_finish(o);
+}
+
+/* v2 io.stat: "MAJ:MIN KEY=VALUE..." lines; keys other than the six (iocost's cost.*, whose
+ * values are not integers) are skipped. */
+static int io_stat_from_v2(const char *text, Out *o) {
+        _cleanup_(dev_table_done) DevTable t = {};
+        const char *p = text;
+
+        while (*p != '\0') {
+                uint64_t major, minor;
+                DevRow *row;
+
+                if (!scan_devnum(&p, &major, &minor) || major > DEV_MAJOR_MAX || minor > DEV_MINOR_MAX)
+                        return -EBADMSG;
+                row = dev_table_get(&t, (unsigned) major, (unsigned) minor);
+                if (!row)
+                        return -ENOMEM;
+                while (scan_char(&p, ' ')) {
+                        size_t len = strcspn(p, "= \n");
+                        size_t c = name_index(io_stat_names, DEV_COLUMNS, p, len);
+
+                        p += len;
+                        if (len == 0 || !scan_char(&p, '='))
+                                return -EBADMSG;
+                        if (c == SIZE_MAX)
+                                p += strcspn(p, " \n");
+                        else if (!scan_number(&p, &row->raw[c]))
+                                return -EBADMSG;
+                }
+                if (!scan_eol(&p))
+                        return -EBADMSG;
+        }
+        return format_io_stat(&t, o);
+}
+
+/* v1 blkio.throttle.io_service_bytes_recursive or io_serviced_recursive (the group and the groups
+ * below it, as v2's io.stat counts): "MAJ:MIN OP N" lines for the operations
+ * Read, Write, Discard, Sync, Async and Total, then "Total N". Read, Write and Discard go to the
+ * columns cols[] names. */
+static int io_stat_from_v1_lines(const char *text, DevTable *t, const size_t cols[static 3]) {
+        static const char *const ops[] = { "Read", "Write", "Discard", "Sync", "Async", "Total" };
+        const char *p = text;
+
+        while (*p != '\0') {
+                uint64_t major, minor, n;
+                DevRow *row;
+                size_t op, len;
+
+                if (scan_word(&p, "Total")) {
+                        if (!scan_char(&p, ' ') || !scan_number(&p, &n) || !scan_eol(&p))
+                                return -EBADMSG;
+                        continue;
+                }
+                if (!scan_devnum(&p, &major, &minor) || major > DEV_MAJOR_MAX || minor > DEV_MINOR_MAX ||
+                    !scan_char(&p, ' '))
+                        return -EBADMSG;
+                len = strcspn(p, " \n");
+                op = name_index(ops, ELEMENTSOF(ops), p, len);
+                p += len;
+                if (op == SIZE_MAX || !scan_char(&p, ' ') || !scan_number(&p, &n) || !scan_eol(&p))
+                        return -EBADMSG;
+                if (op > 2)
+                        continue;
+                row = dev_table_get(t, (unsigned) major, (unsigned) minor);
+                if (!row)
+                        return -ENOMEM;
+                row->raw[cols[op]] = n;
+        }
+        return 0;
+}
+
+static int cpus_from_text(UsageId id, const char *text, Out *o) {
+        KnobValue v;
+        int r = v1_parse_as_v2(id == USAGE_CPUSET_CPUS_EFFECTIVE ? KNOB_CPUSET_CPUS : KNOB_CPUSET_MEMS, text, &v);
+
+        return r < 0 ? r : format_value(&v, o);
+}
+
+int usage_from_v2(UsageId id, const char *text, char *buf, size_t size) {
+        Out o = { .buf = buf, .size = size };
+        uint64_t v[CPU_STAT_FIELDS];
+        int r;
+
+        assert(text);
+        assert(buf || size == 0);
+
+        switch (id) {
+        case USAGE_MEMORY_CURRENT:
+        case USAGE_MEMORY_PEAK:
+        case USAGE_MEMORY_SWAP_CURRENT:
+        case USAGE_PIDS_CURRENT:
+                r = v1_number(text, &v[0]);
+                if (r < 0)
+                        return r;
+                out_printf(&o, "%" PRIu64, v[0]);
+                return out_finish(&o);
+        case USAGE_CPU_STAT:
+                memset(v, 0xff, sizeof v);
+                r = named_lines(text, cpu_stat_names, CPU_STAT_FIELDS, v);
+                if (r < 0)
+                        return r;
+                if (v[0] == UINT64_MAX)
+                        return -EBADMSG; /* usage_usec is in every v2 group's cpu.stat */
+                return format_named(cpu_stat_names, CPU_STAT_FIELDS, v, &o);
+        case USAGE_IO_STAT:
+                return io_stat_from_v2(text, &o);
+        case USAGE_CPUSET_CPUS_EFFECTIVE:
+        case USAGE_CPUSET_MEMS_EFFECTIVE:
+                return cpus_from_text(id, text, &o);
+        default:
+                return -EINVAL;
+        }
+}
+
+/* ticks of 1/clk_tck s in microseconds, without overflowing on the way. */
+static uint64_t ticks_to_usec(uint64_t ticks, unsigned long clk_tck) {
+        return ticks / clk_tck * 1000000 + ticks % clk_tck * 1000000 / clk_tck;
+}
+
+static int cpu_stat_from_v1(const char *const texts[static USAGE_SOURCES_MAX], unsigned long clk_tck, Out *o) {
+        static const char *const ticks_names[] = { "user", "system" };
+        uint64_t v[CPU_STAT_FIELDS], ticks[2] = { UINT64_MAX, UINT64_MAX };
+        int r;
+
+        memset(v, 0xff, sizeof v);
+        if (texts[0]) {
+                r = v1_number(texts[0], &v[0]);
+                if (r < 0)
+                        return r;
+                v[0] /= 1000;
+                r = named_lines(texts[1], ticks_names, 2, ticks);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < 2; i++)
+                        if (ticks[i] != UINT64_MAX)
+                                v[1 + i] = ticks_to_usec(ticks[i], clk_tck);
+        } else if (texts[3]) {
+                /* only the times: the throttling lines are v1's cpu.stat's */
+                r = named_lines(texts[3], cpu_stat_names, CPU_STAT_V1_THROTTLE, v);
+                if (r < 0)
+                        return r;
+        }
+        if (v[0] == UINT64_MAX)
+                return -EBADMSG;
+        r = named_lines(texts[2], cpu_stat_v1_names, ELEMENTSOF(cpu_stat_v1_names), v + CPU_STAT_V1_THROTTLE);
+        if (r < 0)
+                return r;
+        for (size_t i = CPU_STAT_V1_THROTTLE; i < CPU_STAT_FIELDS; i++)
+                if (strstr(cpu_stat_v1_names[i - CPU_STAT_V1_THROTTLE], "_time") && v[i] != UINT64_MAX)
+                        v[i] /= 1000; /* nanoseconds */
+        return format_named(cpu_stat_names, CPU_STAT_FIELDS, v, o);
+}
+
+int usage_from_v1(UsageId id, const char *const texts[static USAGE_SOURCES_MAX], unsigned long clk_tck, char *buf,
+                  size_t size) {
+        _cleanup_(dev_table_done) DevTable t = {};
+        Out o = { .buf = buf, .size = size };
+        uint64_t n, m;
+        int r;
+
+        assert(texts);
+        assert(buf || size == 0);
+
+        switch (id) {
+        case USAGE_MEMORY_CURRENT:
+        case USAGE_MEMORY_PEAK:
+        case USAGE_PIDS_CURRENT:
+        case USAGE_CPUSET_CPUS_EFFECTIVE:
+        case USAGE_CPUSET_MEMS_EFFECTIVE:
+                /* the same text as v2's */
+                return texts[0] ? usage_from_v2(id, texts[0], buf, size) : -EINVAL;
+        case USAGE_MEMORY_SWAP_CURRENT:
+                r = v1_number(texts[0], &n);
+                if (r >= 0)
+                        r = v1_number(texts[1], &m);
+                if (r < 0)
+                        return r;
+                out_printf(&o, "%" PRIu64, n > m ? n - m : 0);
+                return out_finish(&o);
+        case USAGE_CPU_STAT:
+                return clk_tck > 0 ? cpu_stat_from_v1(texts, clk_tck, &o) : -EINVAL;
+        case USAGE_IO_STAT:
+                if (!texts[0] || !texts[1])
+                        return -EINVAL;
+                r = io_stat_from_v1_lines(texts[0], &t, (const size_t[]) { 0, 1, 4 }); /* rbytes wbytes dbytes */
+                if (r >= 0)
+                        r = io_stat_from_v1_lines(texts[1], &t, (const size_t[]) { 2, 3, 5 }); /* rios wios dios */
+                return r < 0 ? r : format_io_stat(&t, &o);
+        default:
+                return -EINVAL;
+        }
 }

@@ -175,3 +175,65 @@ int knob_from_v1(KnobId id, const char *text, const char *text2, char *buf, size
  * content of memory.limit_in_bytes, the sum is memory plus swap ("-1" when either is unlimited
  * or the sum overflows). -EBADMSG when limit_text is not a v1 byte count. */
 int knob_v1_memsw(const KnobValue *swap, const char *limit_text, KnobV1Write *ret);
+
+/* ---- usage: read-only statistics ---- */
+
+/* What a group uses, read with GetProperties beside the properties and never set: v2 file names
+ * and the kernel's v2 text, read from the v1 files on v1 (docs/properties.md, "Usage"). */
+typedef enum UsageId {
+        USAGE_MEMORY_CURRENT,
+        USAGE_MEMORY_PEAK,
+        USAGE_MEMORY_SWAP_CURRENT,
+        USAGE_PIDS_CURRENT,
+        USAGE_CPU_STAT,
+        USAGE_IO_STAT,
+        USAGE_CPUSET_CPUS_EFFECTIVE,
+        USAGE_CPUSET_MEMS_EFFECTIVE,
+        _USAGE_MAX,
+        _USAGE_INVALID = -EINVAL,
+} UsageId;
+
+#define USAGE_SOURCES_MAX 4
+
+/* A file a statistic is read from on a v1 host, in the hierarchy of its own controller (cpu.stat
+ * takes cpuacct's and cpu's, which may be mounted apart), or in the cgroup2 hierarchy of a
+ * hybrid host. */
+typedef struct UsageSource {
+        int controller;  /* CgController */
+        const char *file;
+        bool optional;   /* absent, or its hierarchy not in the tree: the lines it gives are left out */
+        bool unified;    /* in the cgroup2 hierarchy, not controller's */
+} UsageSource;
+
+typedef struct UsageInfo {
+        UsageId id;
+        const char *key;         /* the v2 file, e.g. "memory.current" */
+        int controller;          /* CgController whose hierarchy decides v1 or v2 */
+        UsageSource v1[USAGE_SOURCES_MAX]; /* file NULL ends the list */
+        const char *doc;         /* one line for docs/properties.md */
+} UsageInfo;
+
+const UsageInfo *usage_info(UsageId id);
+/* The entry for a v2 usage key, NULL when key is none. */
+const UsageInfo *usage_lookup(const char *key);
+
+/* The canonical text of a statistic from its v2 file (a trailing newline is fine): a number for
+ * memory.current, memory.peak, memory.swap.current and pids.current; for cpu.stat the lines
+ * "usage_usec N", "user_usec N", "system_usec N", then "nr_periods", "nr_throttled",
+ * "throttled_usec", "nr_bursts", "burst_usec" where the kernel has them, in that order, other
+ * lines left out; for io.stat one line per device with I/O, ascending,
+ * "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N" (a field the kernel lacks is 0, other
+ * fields are left out); a cpu or node list as cpuset.cpus renders it. Lines are "\n"-separated
+ * without a trailing newline. -EBADMSG for text the kernel would not have written, -ENOBUFS when
+ * buf is too small. */
+int usage_from_v2(UsageId id, const char *text, char *buf, size_t size);
+
+/* The same text from the v1 files: texts[i] is the content of info->v1[i] (NULL for an optional
+ * file that is absent). Nanoseconds become microseconds, cpuacct.stat's clock ticks (clk_tck a
+ * second) become user_usec and system_usec, memory.swap.current is memsw usage minus memory usage,
+ * blkio.throttle.io_service_bytes_recursive and io_serviced_recursive give io.stat's Read, Write
+ * and Discard columns.
+ * cpu.stat's times come from cpuacct when its files are there, else from the cgroup2 hierarchy's
+ * cpu.stat of a hybrid host (which keeps them without any controller); -EBADMSG when neither. */
+int usage_from_v1(UsageId id, const char *const texts[static USAGE_SOURCES_MAX], unsigned long clk_tck, char *buf,
+                  size_t size);

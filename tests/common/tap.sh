@@ -103,6 +103,42 @@ scratch_end() {
         rm -rf "$t"
 }
 
+# one_container NAME: the daemon under test up (daemon_up) and container NAME registered on
+# $G/NAME, which the daemon makes, with a sleeping leader in the leaf /init (as on cgroup2, where
+# a group with processes cannot pass controllers down). Sets $admin and $box (cgdelegatectl on
+# the admin socket and on NAME's socket) and appends the leader to $pids, the processes the
+# test's before_cleanup ends. Bails out when a step fails.
+one_container() {
+        one=$1
+        daemon_up "$DAEMON" || { echo "Bail out! the daemon did not start: $(tail -n 3 "$t/daemon.log")"; exit 1; }
+        admin="$CTL --socket $t/run/admin.socket"
+        box="$CTL --socket $t/run/containers/$one/socket"
+        sleep 100000 &
+        pids+=($!)
+        $admin register "$one" --cgroup "$G/$one" --create --leader $! >/dev/null && $box create /init >/dev/null &&
+                $admin move "$one:/init" $! || { echo "Bail out! cannot register $one with its leader in /init"; exit 1; }
+}
+
+# call METHOD SIGNATURE ARGS...: busctl's call of Container1 on one_container's socket.
+call() {
+        busctl --address="unix:path=$t/run/containers/$one/socket" call org.cgdelegate /org/cgdelegate \
+                org.cgdelegate.Container1 "$@"
+}
+
+# spawn GROUP CMD...: CMD started in one_container's /init (as a runtime would place it), then
+# moved to GROUP through the admin socket; its pid in $spawned and appended to $pids.
+spawn() {
+        local g=$1 h
+        shift
+        "$@" &
+        spawned=$!
+        pids+=($spawned)
+        for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+                [ -e "$h${G#/}/$one/init/cgroup.procs" ] && echo $spawned >"$h${G#/}/$one/init/cgroup.procs"
+        done
+        $admin move "$one:$g" $spawned
+}
+
 # loop NAME SECONDS CMD: CMD (eval'ed) again and again for SECONDS; "N calls, F failed" in
 # $t/NAME, the failures' output in $t/NAME.err (the restart tests' clients under load).
 loop() {

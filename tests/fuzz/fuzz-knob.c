@@ -7,8 +7,10 @@
  * back to the same KnobValue, never exceed itself as a ceiling, compare consistently with fixed
  * ceilings and turn into v1 writes of one line each. VALUE split at '|' also stands for up to four
  * v1 files read back (knob_from_v1_sources()), whose every line must be a v2 value the grammar
- * takes. client/sdprop.c: the lines as systemd assignments ("MemoryMax=1G", "CPUQuota=50%"),
- * whose translation the daemon's grammar must take (a range may still refuse it). Every refusal
+ * takes; the same texts as each usage key's v2 and v1 files (usage_from_v2(), usage_from_v1())
+ * must give a canonical text, which reads back to itself. client/sdprop.c: the lines as systemd
+ * assignments ("MemoryMax=1G", "CPUQuota=50%"), whose translation the daemon's grammar must take
+ * (a range may still refuse it). Every refusal
  * message must be one line of printable ASCII: it goes into D-Bus replies and logs.
  */
 #include <inttypes.h>
@@ -182,6 +184,33 @@ static void check_from_v1(KnobId id, bool bfq, const char *const texts[static 4]
         }
 }
 
+/* ---- usage ---- */
+
+/* A usage text is canonical: read as a v2 file again it comes back the same, and its lines are
+ * printable (they go into D-Bus replies). */
+static void check_usage_text(UsageId id, const char *out, const char *from) {
+        char again[TEXT_MAX];
+        _cleanup_free_ char *copy = strdup(out);
+
+        FUZZ_CHECK(copy, "strdup");
+        for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n"))
+                FUZZ_CHECK(printable_line(line), "%s from %s: an unprintable line", usage_info(id)->key, from);
+        FUZZ_CHECK(usage_from_v2(id, out, again, sizeof again) == (int) strlen(out) && streq(again, out),
+                   "%s from %s: '%s' is not canonical", usage_info(id)->key, from, out);
+}
+
+/* VALUE as each usage key's v2 file, and split at '|' as its v1 files (USER_HZ 100). */
+static void check_usage(const char *value, const char *const texts[static 4]) {
+        for (UsageId id = 0; id < _USAGE_MAX; id++) {
+                char out[TEXT_MAX];
+
+                if (usage_from_v2(id, value, out, sizeof out) >= 0)
+                        check_usage_text(id, out, "v2");
+                if (usage_from_v1(id, texts, 100, out, sizeof out) >= 0)
+                        check_usage_text(id, out, "v1");
+        }
+}
+
 static void check_v1_sources(const char *value) {
         _cleanup_free_ char *copy = strdup(value);
         const char *texts[4] = {};
@@ -201,6 +230,7 @@ static void check_v1_sources(const char *value) {
                 check_from_v1(id, true, texts);
                 (void) knob_from_v1(id, texts[0], texts[1], out, sizeof out);
         }
+        check_usage(value, texts);
 }
 
 /* ---- systemd assignments ---- */

@@ -70,11 +70,11 @@ ok "create /app, /app/web and /db on the container's socket; --json create says 
     [ "$($box --json create /app | jq .created)" = false ]'
 ok "create and remove w:/extra from the host (through w's socket)" \
    '$admin create w:/extra && [ -d /sys/fs/cgroup/pids$base/w/extra ] && $admin remove w:/extra && [ ! -d /sys/fs/cgroup/pids$base/w/extra ]'
-ok "tree on the container's socket draws /app, /app/web and /db" \
-   'out=$($box tree) && echo "$out" && echo "$out" | head -1 | grep -q "^/ (1 process)$" && echo "$out" | grep -qx "├─app" &&
-    echo "$out" | grep -qx "│ └─web" && echo "$out" | grep -qx "└─db"'
+ok "tree on the container's socket draws /app, /app/web and /db, each with its processes and pids.max" \
+   'out=$($box tree) && echo "$out" && echo "$out" | sed -n 2p | grep -Eq "^/ +1 .* 50 " && echo "$out" | grep -q "^├─app " &&
+    echo "$out" | grep -q "^│ └─web " && echo "$out" | grep -q "^└─db "'
 ok "tree on the host: every container; --json tree w:/ nests /app/web under /app" \
-   '$admin tree | grep -q "^w:/ (1 process)$" && $admin tree | grep -qx "w2:/" &&
+   '$admin --no-legend tree | grep -Eq "^w:/ +1 " && $admin --no-legend tree | grep -q "^w2:/ " &&
     [ "$($admin --json tree w:/ | jq -r ".children[] | select(.path == \"/app\") | .children[0].path")" = /app/web ]'
 # ---- properties ----
 ok "set /app MemoryMax=64M CPUQuota=20% TasksMax=5 lands in the v1 files" \
@@ -133,7 +133,7 @@ inside() {
                 mount --bind -o ro "$1" /run/host/cgdelegate && shift && exec "$@"' sh "$t/run/containers/w" "$@"
 }
 ok "inside a mount namespace with /run/host/cgdelegate: status, tree and set work without --socket" \
-   '[ "$(inside $CTL --json status | jq -r .Socket)" = /run/host/cgdelegate/socket ] && inside $CTL tree | grep -qx "└─db" &&
+   '[ "$(inside $CTL --json status | jq -r .Socket)" = /run/host/cgdelegate/socket ] && inside $CTL tree | grep -q "^└─db " &&
     inside $CTL set /db TasksMax=7 && [ "$(g pids db/pids.max)" = 7 ]'
 ok "kill /app --signal 9 in the container ends the process in it" '$box kill /app --signal 9 && gone $leader'
 ok "remove /app --recursive removes /app/web too" \

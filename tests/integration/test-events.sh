@@ -26,24 +26,7 @@ before_cleanup() {
         "$CTL" --socket "$t/run/admin.socket" unregister e --remove-cgroup >/dev/null 2>&1
 }
 
-daemon_up "$DAEMON" || { echo "Bail out! the daemon did not start: $(tail -n 3 "$t/daemon.log")"; exit 1; }
-admin="$CTL --socket $t/run/admin.socket"
-box="$CTL --socket $t/run/containers/e/socket"
-sleep 100000 &
-pids+=($!)
-$admin register e --cgroup "$G/e" --create --leader $! >/dev/null || { echo "Bail out! cannot register e"; exit 1; }
-call() { busctl --address="unix:path=$t/run/containers/e/socket" call org.cgdelegate /org/cgdelegate org.cgdelegate.Container1 "$@"; }
-# spawn GROUP CMD...: CMD started in the container's root (as a runtime would place it), then
-# moved to GROUP through the container's socket; its pid in $spawned.
-spawn() {
-        local g=$1 h
-        shift
-        "$@" &
-        spawned=$!
-        pids+=($spawned)
-        for h in /sys/fs/cgroup/*/; do [ -e "$h${G#/}/e/cgroup.procs" ] && echo $spawned >"$h${G#/}/e/cgroup.procs"; done
-        $admin move "e:$g" $spawned
-}
+one_container e
 exists_anywhere() { local h; for h in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do [ -d "$h${G#/}/e/$1" ] && return 0; done; return 1; }
 monitor_start() { $box --json monitor >"$t/events" 2>"$t/monitor.err" & monitor=$!; pids+=($monitor); sleep 0.3; }
 saw() { wait_for 10 "jq -c . \"$t/events\" 2>/dev/null | grep -qF '$1'"; }

@@ -1063,12 +1063,42 @@ static size_t split_row(char *line, char *cells[], size_t max) {
         return n;
 }
 
-static unsigned check_doc_row(char *line, unsigned seen[static _KNOB_MAX]) {
+/* A row of the "Usage" table: key, v1 files, text, description. */
+static unsigned check_usage_row(char **cells, size_t n, const UsageInfo *info, unsigned seen[static _USAGE_MAX]) {
+        char want[512];
+        size_t o = 0;
+        unsigned failed = 0;
+
+        if (n != 4) {
+                print_message("# docs/properties.md: usage row of %s with %zu cells\n", info->key, n);
+                return 1;
+        }
+        seen[info->id]++;
+        want[0] = '\0';
+        for (size_t i = 0; i < USAGE_SOURCES_MAX && info->v1[i].file; i++)
+                o += (size_t) snprintf(want + o, sizeof want - o, "%s%s`%s`", i ? ", " : "",
+                                       info->v1[i].unified ? "cgroup2's " : "", info->v1[i].file);
+        if (!streq(cells[1], want)) {
+                print_message("# docs/properties.md: %s v1 files '%s', the code says '%s'\n", info->key, cells[1], want);
+                failed++;
+        }
+        if (!streq(cells[3], info->doc)) {
+                print_message("# docs/properties.md: %s description '%s', the code says '%s'\n", info->key, cells[3],
+                              info->doc);
+                failed++;
+        }
+        return failed;
+}
+
+static unsigned check_doc_row(char *line, unsigned seen[static _KNOB_MAX], unsigned seen_usage[static _USAGE_MAX]) {
         char *cells[8], key[64], want[512];
         const KnobInfo *info;
+        const UsageInfo *usage;
         unsigned failed = 0;
         size_t n = split_row(line, cells, ELEMENTSOF(cells));
 
+        if (sscanf(cells[0], "`%63[^`]`", key) == 1 && (usage = usage_lookup(key)))
+                return check_usage_row(cells, n, usage, seen_usage);
         if (n != 7) {
                 print_message("# docs/properties.md: row with %zu cells: %s\n", n, line);
                 return 1;
@@ -1097,18 +1127,153 @@ static unsigned check_doc_row(char *line, unsigned seen[static _KNOB_MAX]) {
 
 static void test_properties_md(void **state) {
         _cleanup_free_ char *text = read_properties_md();
-        unsigned seen[_KNOB_MAX] = {}, failed = 0;
+        unsigned seen[_KNOB_MAX] = {}, seen_usage[_USAGE_MAX] = {}, failed = 0;
         char *line, *save = NULL;
 
         for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
                 if (startswith(line, "| `"))
-                        failed += check_doc_row(line, seen);
+                        failed += check_doc_row(line, seen, seen_usage);
+        for (UsageId id = 0; id < _USAGE_MAX; id++)
+                if (seen_usage[id] != 1) {
+                        print_message("# docs/properties.md: usage key %s has %u rows\n", usage_info(id)->key,
+                                      seen_usage[id]);
+                        failed++;
+                }
         for (KnobId id = 0; id < _KNOB_MAX; id++)
                 if (seen[id] != 1) {
                         print_message("# docs/properties.md: %s has %u rows\n", knob_info(id)->key, seen[id]);
                         failed++;
                 }
         assert_int_equal(failed, 0);
+}
+
+/* ---- usage ---- */
+
+typedef struct UsageCase {
+        const char *key;
+        int v1;                            /* 0: usage_from_v2(texts[0]), 1: usage_from_v1() */
+        const char *texts[USAGE_SOURCES_MAX];
+        int ret;                           /* 0 or a negative errno */
+        const char *text;
+} UsageCase;
+
+/* Texts as the kernel writes them (captured on a hybrid 6.x host and on cgroup2), then ones it
+ * would not write. */
+static void test_usage(void **state) {
+        static const UsageCase cases[] = {
+                { "memory.current", 0, { "74727424\n" }, 0, "74727424" },
+                { "memory.current", 1, { "74727424\n" }, 0, "74727424" },
+                { "memory.current", 0, { "0\n" }, 0, "0" },
+                { "memory.current", 0, { "-1\n" }, -EBADMSG, NULL },
+                { "memory.current", 0, { "12 \n" }, -EBADMSG, NULL },
+                { "memory.current", 0, { "" }, -EBADMSG, NULL },
+                { "memory.current", 1, { NULL }, -EINVAL, NULL },
+                { "memory.peak", 0, { "2254061568\n" }, 0, "2254061568" },
+                { "memory.swap.current", 0, { "4096\n" }, 0, "4096" },
+                { "memory.swap.current", 1, { "1052672\n", "1048576\n" }, 0, "4096" },
+                { "memory.swap.current", 1, { "1048576\n", "1052672\n" }, 0, "0" }, /* read at two moments */
+                { "memory.swap.current", 1, { "1\n", "x\n" }, -EBADMSG, NULL },
+                { "pids.current", 1, { "3\n" }, 0, "3" },
+                { "cpu.stat", 0,
+                  { "usage_usec 602535\nuser_usec 600000\nsystem_usec 2535\ncore_sched.force_idle_usec 0\n"
+                    "nr_periods 10\nnr_throttled 2\nthrottled_usec 5000\nnr_bursts 0\nburst_usec 0\n" }, 0,
+                  "usage_usec 602535\nuser_usec 600000\nsystem_usec 2535\nnr_periods 10\nnr_throttled 2\n"
+                  "throttled_usec 5000\nnr_bursts 0\nburst_usec 0" },
+                { "cpu.stat", 0, { "usage_usec 1\nuser_usec 1\nsystem_usec 0\n" }, 0,
+                  "usage_usec 1\nuser_usec 1\nsystem_usec 0" },
+                { "cpu.stat", 0, { "user_usec 1\n" }, -EBADMSG, NULL },
+                { "cpu.stat", 0, { "usage_usec x\n" }, -EBADMSG, NULL },
+                { "cpu.stat", 0, { "usage_usec  1\n" }, -EBADMSG, NULL },
+                { "cpu.stat", 0, { " 1\n" }, -EBADMSG, NULL },
+                /* cpuacct (ns, USER_HZ 100 ticks) with v1's cpu.stat (ns) */
+                { "cpu.stat", 1,
+                  { "602535123\n", "user 60\nsystem 1\n",
+                    "nr_periods 10\nnr_throttled 2\nthrottled_time 5000000\nnr_bursts 0\nburst_time 0\n" }, 0,
+                  "usage_usec 602535\nuser_usec 600000\nsystem_usec 10000\nnr_periods 10\nnr_throttled 2\n"
+                  "throttled_usec 5000\nnr_bursts 0\nburst_usec 0" },
+                { "cpu.stat", 1, { "1000\n", "user 0\nsystem 0\n", NULL }, 0,
+                  "usage_usec 1\nuser_usec 0\nsystem_usec 0" },
+                /* no cpuacct in the tree: the hybrid host's cgroup2 cpu.stat gives the times */
+                { "cpu.stat", 1, { NULL, NULL, "nr_periods 0\nnr_throttled 0\nthrottled_time 0\n",
+                                   "usage_usec 7\nuser_usec 5\nsystem_usec 2\nnr_periods 99\n" }, 0,
+                  "usage_usec 7\nuser_usec 5\nsystem_usec 2\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0" },
+                { "cpu.stat", 1, { NULL, NULL, NULL, NULL }, -EBADMSG, NULL },
+                { "io.stat", 0,
+                  { "254:0 rbytes=12288 wbytes=8388608 rios=3 wios=8 dbytes=0 dios=0\n"
+                    "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=5 dios=6 cost.vrate=100.00 cost.usage=7\n"
+                    "8:16 rbytes=1 wbytes=0 rios=1 wios=0\n" }, 0,
+                  "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=5 dios=6\n"
+                  "8:16 rbytes=1 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n"
+                  "254:0 rbytes=12288 wbytes=8388608 rios=3 wios=8 dbytes=0 dios=0" },
+                { "io.stat", 0, { "" }, 0, "" },
+                { "io.stat", 0, { "8:0 rbytes=0 wbytes=0 rios=0 wios=0 dbytes=0 dios=0\n" }, 0, "" },
+                { "io.stat", 0, { "8:0 rbytes=x\n" }, -EBADMSG, NULL },
+                { "io.stat", 0, { "8:0 rbytes\n" }, -EBADMSG, NULL },
+                { "io.stat", 0, { "sda rbytes=1\n" }, -EBADMSG, NULL },
+                { "io.stat", 0, { "4096:0 rbytes=1\n" }, -EBADMSG, NULL },
+                { "io.stat", 1,
+                  { "254:0 Read 27621613568\n254:0 Write 11201331200\n254:0 Sync 39535042560\n"
+                    "254:0 Async 7934357504\n254:0 Discard 8646455296\n254:0 Total 47469400064\n"
+                    "8:0 Read 0\n8:0 Write 0\n8:0 Sync 0\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 0\n"
+                    "Total 47469400064\n",
+                    "254:0 Read 1609807\n254:0 Write 1168313\n254:0 Sync 3065999\n254:0 Async 244123\n"
+                    "254:0 Discard 532002\n254:0 Total 3310122\nTotal 3310122\n" }, 0,
+                  "254:0 rbytes=27621613568 wbytes=11201331200 rios=1609807 wios=1168313 dbytes=8646455296 "
+                  "dios=532002" },
+                { "io.stat", 1, { "Total 0\n", "Total 0\n" }, 0, "" },
+                { "io.stat", 1, { "8:0 Read x\n", "" }, -EBADMSG, NULL },
+                { "io.stat", 1, { "8:0 Flush 1\n", "" }, -EBADMSG, NULL },
+                { "io.stat", 1, { "8:0 Read 1\n", NULL }, -EINVAL, NULL },
+                { "cpuset.cpus.effective", 1, { "0-1\n" }, 0, "0-1" },
+                { "cpuset.cpus.effective", 0, { "0,1,2,5\n" }, 0, "0-2,5" },
+                { "cpuset.cpus.effective", 0, { "\n" }, 0, "" },
+                { "cpuset.mems.effective", 0, { "0\n" }, 0, "0" },
+                { "cpuset.mems.effective", 0, { "a\n" }, -EBADMSG, NULL },
+        };
+        unsigned failed = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const UsageCase *c = &cases[i];
+                UsageId id = usage_lookup(c->key)->id;
+                char buf[512], shown[128];
+                int r = c->v1 ? usage_from_v1(id, c->texts, 100, buf, sizeof buf)
+                              : usage_from_v2(id, c->texts[0], buf, sizeof buf);
+
+                if (r != (c->ret == 0 ? (int) strlen(c->text) : c->ret) || (c->ret == 0 && !streq(buf, c->text))) {
+                        print_message("# case %zu: %s from '%s': %d '%s'\n", i, c->key,
+                                      show(c->texts[0] ?: "(null)", shown, sizeof shown), r,
+                                      r >= 0 ? show(buf, shown, sizeof shown) : "");
+                        failed++;
+                }
+        }
+        assert_int_equal(failed, 0);
+}
+
+/* The table, and the refusals a usage key gets where a property is expected. */
+static void test_usage_table(void **state) {
+        CgdRefusal r = {};
+        KnobValue v;
+        char buf[8];
+
+        for (UsageId id = 0; id < _USAGE_MAX; id++) {
+                const UsageInfo *info = usage_info(id);
+                assert_non_null(info);
+                assert_int_equal(info->id, id);
+                assert_ptr_equal(usage_lookup(info->key), info);
+                assert_null(knob_lookup(info->key)); /* never a property too */
+                assert_non_null(info->v1[0].file);
+                assert_int_equal(knob_parse(info->key, "1", &v, &r), -EINVAL);
+                assert_int_equal(r.error, CGD_ERROR_INVALID_PROPERTY);
+                assert_non_null(strstr(r.message, "is a usage statistic"));
+        }
+        assert_null(usage_info(_USAGE_MAX));
+        assert_null(usage_lookup(NULL));
+        assert_null(usage_lookup("memory.max"));
+        assert_int_equal(usage_from_v2(USAGE_MEMORY_CURRENT, "123456789\n", buf, sizeof buf), -ENOBUFS);
+        assert_int_equal(usage_from_v2(USAGE_MEMORY_CURRENT, "1234567\n", buf, sizeof buf), 7);
+        assert_int_equal(usage_from_v2(_USAGE_MAX, "1\n", buf, sizeof buf), -EINVAL);
+        assert_int_equal(usage_from_v1(_USAGE_MAX, (const char *[USAGE_SOURCES_MAX]) { "1\n" }, 100, buf, sizeof buf),
+                         -EINVAL);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -1128,6 +1293,8 @@ static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_from_v1),
         cmocka_unit_test(test_from_v1_wrappers),
         cmocka_unit_test(test_memsw),
+        cmocka_unit_test(test_usage),
+        cmocka_unit_test(test_usage_table),
         cmocka_unit_test(test_properties_md),
 };
 

@@ -18,7 +18,7 @@ export CGD_VM_LANE=1
 case $suite in
 v2) tests=("$build"/tests/integration/test-cgtree "$build"/tests/integration/test-apply
            "$build"/tests/integration/test-proc "$build"/tests/integration/test-libcgdelegate
-           "$repo"/tests/vm/test-v2.sh) ;;
+           "$repo"/tests/vm/test-v2.sh "$repo"/tests/integration/test-usage.sh) ;;
 systemd) tests=("$repo"/tests/vm/test-systemd.sh "$repo"/tests/vm/test-unit.sh "$repo"/tests/vm/test-bridge-v2.sh) ;;
 *) echo "guest.sh: unknown suite '$suite'"; exit 2 ;;
 esac
