@@ -139,14 +139,15 @@ static void remove_empty(Watch *w) {
 }
 
 /* The kernel notifies cgroup.events at most every 10 ms, so a process that joins a group and
- * ends within that shows as one change that left "populated 0" as it was. A change that is not
- * of "frozen" either was such a one. */
-static void populated_changed(Watch *w) {
+ * ends within that shows as one change that left "populated 0" as it was. A notified change that
+ * is not of "frozen" either was such a one; a group read again without a notification (notified
+ * false: the kernel dropped events) changed only if "populated" did. */
+static void populated_changed(Watch *w, bool notified) {
         bool now, frozen;
         char path[CG_PATH_MAX + 2];
         if (read_populated(w, &now, &frozen) < 0)
                 return;
-        bool blip = !now && !w->populated && frozen == w->frozen;
+        bool blip = notified && !now && !w->populated && frozen == w->frozen;
         w->frozen = frozen;
         if (now == w->populated && !blip)
                 return;
@@ -330,6 +331,24 @@ static int watch_container(Container *c) {
 
 /* ---- the inotify fd ---- */
 
+/* The kernel dropped notifications (its queue of max_queued_events overflowed): every watched
+ * group is read again, and what changed meanwhile is sent as if notified. Nothing here frees a
+ * Watch: a group removed on emptying goes when its IN_IGNORED comes. */
+static void resync(Daemon *d) {
+        GHashTableIter i;
+        gpointer value;
+        log_msg(LOG_WARNING, "inotify dropped events: reading every watched group again");
+        g_hash_table_iter_init(&i, d->containers);
+        while (g_hash_table_iter_next(&i, NULL, &value))
+                for (Watch *w = ((Container *) value)->watches; w; w = w->next) {
+                        uint64_t now[_MEM_EVENT_MAX];
+                        if (w->wd_events >= 0)
+                                populated_changed(w, false);
+                        read_memory(w, now);
+                        emit_memory(w, now);
+                }
+}
+
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Daemon *d = userdata;
         _Alignas(struct inotify_event) char buf[4096];
@@ -337,6 +356,10 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
         for (char *p = buf; n > 0 && p < buf + n;) {
                 const struct inotify_event *ev = (const struct inotify_event *) p;
                 p += sizeof *ev + ev->len;
+                if (ev->mask & IN_Q_OVERFLOW) {
+                        resync(d);
+                        continue;
+                }
                 Watch *w = g_hash_table_lookup(d->watches, GINT_TO_POINTER(ev->wd));
                 if (!w)
                         continue;
@@ -358,7 +381,7 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
                                         (void) registry_save(c);
                         }
                 } else if (ev->wd == w->wd_events)
-                        populated_changed(w);
+                        populated_changed(w, true);
                 else {
                         uint64_t now[_MEM_EVENT_MAX];
                         read_memory(w, now);

@@ -22,6 +22,7 @@ scratch events "$G"
 pids=()
 before_cleanup() {
         local p
+        [ -z "$daemon" ] || kill -CONT "$daemon" 2>/dev/null # a test that stopped it may have failed
         for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
         "$CTL" --socket "$t/run/admin.socket" unregister e --remove-cgroup >/dev/null 2>&1
 }
@@ -31,7 +32,7 @@ exists_anywhere() { local h; for h in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do [ -d
 monitor_start() { $box --json monitor >"$t/events" 2>"$t/monitor.err" & monitor=$!; pids+=($monitor); sleep 0.3; }
 saw() { wait_for 10 "jq -c . \"$t/events\" 2>/dev/null | grep -qF '$1'"; }
 
-echo "1..10"
+echo "1..12"
 ok "Subscribe to an unknown event is InvalidValue naming the known ones" \
    'call Subscribe as 1 Nope 2>&1 | grep -q "unknown event .Nope. (known: GroupEmpty, MemoryEvent)"'
 $box create /a >/dev/null && $box create /m >/dev/null
@@ -73,6 +74,66 @@ ok "the monitor was cut by the re-execution (its connection closed), and says so
 monitor_start
 ok "--json events parse: each line one object with event and path" \
    'spawn /a sleep 100000 && kill $spawned && saw "{\"event\":\"GroupEmpty\",\"path\":\"/a\"}"; r=$?; cat "$t/events" "$t/monitor.err"; [ $r = 0 ] && jq -e "select(.event and .path)" "$t/events" >/dev/null'
+# The kernel queues at most fs.inotify.max_queued_events (16384) notifications for the daemon and
+# then drops them with IN_Q_OVERFLOW. /last's process leaves it while the daemon is stopped and a
+# bouncing process has 48 groups notify far more than that: its emptying is dropped, and only
+# reading every watched group again finds it. Each group's cgroup.events is notified at most
+# every 10 ms, so 48 of them take about 4 s to fill the queue; the flood runs 6 s.
+overflow() {
+        local i end u=/sys/fs/cgroup/unified
+        [ -d $u ] || u=/sys/fs/cgroup
+        for i in $(seq 48); do $box create /f$i >/dev/null || return 1; done
+        $box create /last >/dev/null && spawn /last sleep 100000 || return 1
+        local last=$spawned rounds=0
+        sleep 100000 &
+        local b=$!
+        pids+=($b)
+        sleep 0.3 # the daemon sees /last populated
+        kill -STOP $daemon
+        end=$((SECONDS + 6))
+        while [ $SECONDS -lt $end ]; do
+                for i in $(seq 48); do echo $b >$u${G}/e/f$i/cgroup.procs; done
+                rounds=$((rounds + 1))
+        done
+        echo $last >$u${G}/e/init/cgroup.procs
+        kill -CONT $daemon
+        echo "$rounds rounds of 48 moves while the daemon was stopped"
+        saw "{\"event\":\"GroupEmpty\",\"path\":\"/last\"}" && grep "inotify dropped events" "$t/daemon.log"
+}
+ok "inotify overflow: every watched group is read again, and /last, whose emptying was dropped, is heard empty" \
+   'overflow'
+
+# An Audit subscriber that never reads: once the kernel's socket buffer is full (about 11,000 such
+# signals here), the daemon keeps at most 128 more for it (CGD_OUTGOING_MAX), then cuts it off. The
+# requests that cause the signals (another admin connection's, which no rate limits) are answered
+# all along, and the daemon's memory does not grow with them.
+slow_reader() {
+        /usr/bin/python3 - "$t/run/admin.socket" "$t/daemon.log" "$daemon" <<'PY'
+import dbus, sys
+def manager():
+    conn = dbus.connection.Connection("unix:path=" + sys.argv[1])
+    return dbus.Interface(conn.get_object(None, "/org/cgdelegate"), "org.cgdelegate.Manager1")
+def rss():
+    return int(next(l.split()[1] for l in open(f"/proc/{sys.argv[3]}/status") if l.startswith("VmRSS:")))
+reader, writer = manager(), manager()
+reader.Subscribe(["Audit"])
+before = rss()
+for i in range(1, 40001):
+    writer.SetContainerProperties("e", "/a", [("pids.max", str(100 + i % 50))], {})
+    if i % 250 == 0 and "cutting off a connection of the admin socket" in open(sys.argv[2]).read():
+        break
+after = rss()
+print(f"cut off after {i} requests; daemon RSS {before} -> {after} KiB")
+try:
+    reader.GetStatistics()  # reads the signals that reached the socket, then finds it closed
+    sys.exit("the subscriber was not cut off")
+except dbus.exceptions.DBusException as e:
+    print("the subscriber:", e.get_dbus_name())
+sys.exit(0 if i < 40000 and after - before < 4096 else 1)
+PY
+}
+ok "an Audit subscriber that never reads is cut off after 128 queued signals; the requests are answered, RSS flat" \
+   'slow_reader && grep -E "cutting off a connection of the admin socket: 129 replies unread" "$t/daemon.log"'
 ok "the daemon is still serving, and no cgroup outside the container changed" \
    '$admin status >/dev/null && kill -0 $daemon && [ -z "$(ls /sys/fs/cgroup/memory$G | grep -v "^e$\|^cgroup\.\|^memory\.\|^notify_on_release\|^tasks")" ]'
 exit $((failed > 0))
