@@ -164,6 +164,11 @@ $(FUZZ_DIR)/fuzz-policy: FUZZ_LIBS = $(shell pkg-config --libs glib-2.0)
 $(FUZZ_DIR)/fuzz-ocistate: $(addprefix $(FUZZ_DIR)/obj/,oci-hook/ocistate.o lib/strv.o)
 $(FUZZ_DIR)/fuzz-ocistate: FUZZ_LIBS = $(shell pkg-config --libs json-c)
 $(FUZZ_DIR)/fuzz-wire: $(addprefix $(FUZZ_DIR)/obj/,client/wire.o lib/strv.o)
+# fuzz-handlers runs the daemon in process: every daemon object but main.o, and all of libcgd.
+FUZZ_DAEMON_OBJS := $(addprefix $(FUZZ_DIR)/obj/,$(filter-out daemon/main.o,$(DAEMON_SRCS:.c=.o)) $(LIB_SRCS:.c=.o))
+$(FUZZ_DAEMON_OBJS) $(FUZZ_DIR)/obj/tests/fuzz/fuzz-handlers.o: FUZZ_CFLAGS += -Idaemon $(shell pkg-config --cflags $(PKGS))
+$(FUZZ_DIR)/fuzz-handlers: $(FUZZ_DAEMON_OBJS)
+$(FUZZ_DIR)/fuzz-handlers: FUZZ_LIBS = $(shell pkg-config --libs $(PKGS) libcap-ng) -pthread
 
 $(BUILD)/demo/cgd-demo-tool: $(BUILD)/demo/demo-tool.o
 	$(CC) $(LDFLAGS) -o $@ $^

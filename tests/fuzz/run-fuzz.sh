@@ -5,26 +5,38 @@
 # (default 30) seconds of fuzzing from a copy of that corpus, with tests/fuzz/NAME.dict when there
 # is one. Two TAP lines per target. A crash, leak, timeout (10 s for one input) or running out of
 # memory fails the lane; the "not ok" line names the input that did it, which is kept with the
-# logs in the scratch directory. Everything is written below that directory, never into the
-# source tree; it is removed when every target passed.
+# logs in the scratch directory. A target that cannot run here (fuzz-handlers needs root and a
+# writable cgroupfs) exits with status 77 after a line "fuzz-NAME: skipped: WHY": both of its
+# lines are skips. libFuzzer's own failures exit with 77 too (-error_exitcode), so the line decides. Everything is written below that directory, never into the source tree;
+# it is removed when every target passed.
 # Usage: tests/fuzz/run-fuzz.sh BUILD/fuzz/fuzz-NAME...
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${CGD_FUZZ_SECONDS:-30}
 # The longest input each target is given: past each parser's own limit (4095-byte values and
 # paths) so that the limit itself is tried, small enough to keep the runs fast.
-declare -A max_len=([knob]=4200 [cgpath]=4200 [policy]=8192 [ocistate]=4096 [wire]=8192)
+# fuzz-handlers: a few dozen bytes make a call; CALLS_MAX calls fit well below its limit.
+declare -A max_len=([knob]=4200 [cgpath]=4200 [policy]=8192 [ocistate]=4096 [wire]=8192 [handlers]=1024)
 
 [ $# -gt 0 ] || { echo "run-fuzz: no fuzz targets (make fuzz builds them)" >&2; exit 1; }
 t=$(mktemp -d "${TMPDIR:-/tmp}/cgd-fuzz.XXXXXX") || exit 1
 export TMPDIR=$t # fuzz-wire's socket directory, and anything else a target makes
 n=0 failed=0
 
+# skipped STATUS LOG: the target said it cannot run here.
+skipped() {
+        [ "$1" = 77 ] && grep -q '^fuzz-[a-z]*: skipped: ' "$2"
+}
+
 # report DESCRIPTION LOG STATUS: one TAP line; on failure the input at fault and the log's tail.
 report() {
         n=$((n + 1))
         if [ "$3" = 0 ]; then
                 echo "ok $n - $1"
+                return
+        fi
+        if skipped "$3" "$2"; then
+                echo "ok $n - $1 # SKIP $(sed -n 's/^fuzz-[a-z]*: skipped: //p' "$2" | head -n 1)"
                 return
         fi
         failed=$((failed + 1))
@@ -47,7 +59,12 @@ for bin in "$@"; do
         seeds=("$work"/corpus/*)
         if [ -e "${seeds[0]}" ]; then
                 timeout 600 "$bin" "${args[@]}" "${seeds[@]}" >"$work/regression.log" 2>&1
-                report "fuzz-$name: ${#seeds[@]} seeds of tests/fuzz/corpus/$name" "$work/regression.log" $?
+                status=$?
+                report "fuzz-$name: ${#seeds[@]} seeds of tests/fuzz/corpus/$name" "$work/regression.log" $status
+                if skipped "$status" "$work/regression.log"; then
+                        report "fuzz-$name: not fuzzed" "$work/regression.log" 77
+                        continue
+                fi
         else
                 n=$((n + 1))
                 echo "ok $n - fuzz-$name: no seeds # SKIP tests/fuzz/corpus/$name is empty"
