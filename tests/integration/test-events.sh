@@ -27,6 +27,8 @@ before_cleanup() {
         "$CTL" --socket "$t/run/admin.socket" unregister e --remove-cgroup >/dev/null 2>&1
 }
 
+# The default policy, but room for the 300 groups of the inotify overflow test.
+mkdir -p "$t/policies" && printf '[Policy]\nMaxGroups=400\n' >"$t/policies/default.conf"
 one_container e
 exists_anywhere() { local h; for h in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do [ -d "$h${G#/}/e/$1" ] && return 0; done; return 1; }
 monitor_start() { $box --json monitor >"$t/events" 2>"$t/monitor.err" & monitor=$!; pids+=($monitor); sleep 0.3; }
@@ -74,15 +76,16 @@ ok "the monitor was cut by the re-execution (its connection closed), and says so
 monitor_start
 ok "--json events parse: each line one object with event and path" \
    'spawn /a sleep 100000 && kill $spawned && saw "{\"event\":\"GroupEmpty\",\"path\":\"/a\"}"; r=$?; cat "$t/events" "$t/monitor.err"; [ $r = 0 ] && jq -e "select(.event and .path)" "$t/events" >/dev/null'
-# The kernel queues at most fs.inotify.max_queued_events (16384) notifications for the daemon and
-# then drops them with IN_Q_OVERFLOW. /last's process leaves it while the daemon is stopped and a
-# bouncing process has 48 groups notify far more than that: its emptying is dropped, and only
-# reading every watched group again finds it. Each group's cgroup.events is notified at most
-# every 10 ms, so 48 of them take about 4 s to fill the queue; the flood runs 6 s.
+# The kernel queues at most fs.inotify.max_queued_events (16384 by default) notifications for the
+# daemon and then drops them with IN_Q_OVERFLOW. /last's process leaves it while the daemon is
+# stopped and a bouncing process has 300 groups notify far more than that: its emptying is
+# dropped, and only reading every watched group again finds it. Each group's cgroup.events is
+# notified at most every 10 ms; a round of 300 moves takes about 20 ms here, so the 4 s flood
+# makes some 50,000 notifications, three times the queue.
 overflow() {
         local i end u=/sys/fs/cgroup/unified
         [ -d $u ] || u=/sys/fs/cgroup
-        for i in $(seq 48); do $box create /f$i >/dev/null || return 1; done
+        for i in $(seq 300); do $box create /f$i >/dev/null || return 1; done
         $box create /last >/dev/null && spawn /last sleep 100000 || return 1
         local last=$spawned rounds=0
         sleep 100000 &
@@ -90,14 +93,14 @@ overflow() {
         pids+=($b)
         sleep 0.3 # the daemon sees /last populated
         kill -STOP $daemon
-        end=$((SECONDS + 6))
+        end=$((SECONDS + 4))
         while [ $SECONDS -lt $end ]; do
-                for i in $(seq 48); do echo $b >$u${G}/e/f$i/cgroup.procs; done
+                for i in $(seq 300); do echo $b >$u${G}/e/f$i/cgroup.procs; done
                 rounds=$((rounds + 1))
         done
         echo $last >$u${G}/e/init/cgroup.procs
         kill -CONT $daemon
-        echo "$rounds rounds of 48 moves while the daemon was stopped"
+        echo "$rounds rounds of 300 moves while the daemon was stopped"
         saw "{\"event\":\"GroupEmpty\",\"path\":\"/last\"}" && grep "inotify dropped events" "$t/daemon.log"
 }
 ok "inotify overflow: every watched group is read again, and /last, whose emptying was dropped, is heard empty" \
