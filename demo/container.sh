@@ -30,7 +30,11 @@ bash -c 'read -r _ < /run/go; exec "$0" spin 1000' "$tool" &
 spinner=$!
 "$ctl" move /cpu "$spinner" && say "moved pid $spinner into /cpu (CPUQuota=20%); it spins for 1 s"
 echo go > /run/go
+say "cgdelegatectl top --batch --delay 0.5 (/cpu held near its 20%):"
+"$ctl" top --batch --delay 0.5 | sed 's/^/  /'
 wait "$spinner"
+say "cgdelegatectl get /cpu cpu.stat (throttled by its quota):"
+"$ctl" get /cpu cpu.stat | sed 's/^/  /'
 
 say "cgdelegatectl tree:"
 "$ctl" tree | sed 's/^/  /'
