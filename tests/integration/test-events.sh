@@ -77,16 +77,18 @@ monitor_start
 ok "--json events parse: each line one object with event and path" \
    'spawn /a sleep 100000 && kill $spawned && saw "{\"event\":\"GroupEmpty\",\"path\":\"/a\"}"; r=$?; cat "$t/events" "$t/monitor.err"; [ $r = 0 ] && jq -e "select(.event and .path)" "$t/events" >/dev/null'
 # The kernel queues at most fs.inotify.max_queued_events (16384 by default) notifications for the
-# daemon and then drops them with IN_Q_OVERFLOW. /last's process leaves it while the daemon is
-# stopped and a bouncing process has 300 groups notify far more than that: its emptying is
-# dropped, and only reading every watched group again finds it. Each group's cgroup.events is
+# daemon and then drops them with IN_Q_OVERFLOW. /last (RemoveOnEmpty) loses its process (it ends)
+# while the daemon is stopped and a bouncing process has 300 groups notify far more than that: its emptying
+# is dropped, and only reading every watched group again finds it and removes /last. (Judged by
+# the removal, not by the monitor, which may be cut off as a slow reader by the thousands of
+# GroupEmpty signals that follow; under ASan the daemon takes seconds to catch up.) Each group's cgroup.events is
 # notified at most every 10 ms; a round of 300 moves takes about 20 ms here, so the 4 s flood
 # makes some 50,000 notifications, three times the queue.
 overflow() {
         local i end u=/sys/fs/cgroup/unified
         [ -d $u ] || u=/sys/fs/cgroup
         for i in $(seq 300); do $box create /f$i >/dev/null || return 1; done
-        $box create /last >/dev/null && spawn /last sleep 100000 || return 1
+        call CreateGroup "sa{sv}" /last 1 RemoveOnEmpty b true >/dev/null && spawn /last sleep 100000 || return 1
         local last=$spawned rounds=0
         sleep 100000 &
         local b=$!
@@ -98,12 +100,13 @@ overflow() {
                 for i in $(seq 300); do echo $b >$u${G}/e/f$i/cgroup.procs; done
                 rounds=$((rounds + 1))
         done
-        echo $last >$u${G}/e/init/cgroup.procs
+        kill -9 $last && wait $last 2>/dev/null
         kill -CONT $daemon
         echo "$rounds rounds of 300 moves while the daemon was stopped"
-        saw "{\"event\":\"GroupEmpty\",\"path\":\"/last\"}" && grep "inotify dropped events" "$t/daemon.log"
+        wait_for 60 "! exists_anywhere last" && grep "inotify dropped events" "$t/daemon.log" ||
+                { grep -v "audit container=e op=CreateGroup" "$t/daemon.log" | tail -n 15; false; }
 }
-ok "inotify overflow: every watched group is read again, and /last, whose emptying was dropped, is heard empty" \
+ok "inotify overflow: every watched group is read again, and /last, whose emptying was dropped, is removed on empty" \
    'overflow'
 
 # An Audit subscriber that never reads: once the kernel's socket buffer is full (about 11,000 such
@@ -111,7 +114,10 @@ ok "inotify overflow: every watched group is read again, and /last, whose emptyi
 # requests that cause the signals (another admin connection's, which no rate limits) are answered
 # all along, and the daemon's memory does not grow with them.
 slow_reader() {
-        /usr/bin/python3 - "$t/run/admin.socket" "$t/daemon.log" "$daemon" <<'PY'
+        # ASan's quarantine keeps freed memory (256 MiB): there the RSS says nothing.
+        local asan=no
+        ! ldd "$DAEMON" 2>/dev/null | grep -q libasan || asan=asan
+        /usr/bin/python3 - "$t/run/admin.socket" "$t/daemon.log" "$daemon" "$asan" <<'PY'
 import dbus, sys
 def manager():
     conn = dbus.connection.Connection("unix:path=" + sys.argv[1])
@@ -132,10 +138,10 @@ try:
     sys.exit("the subscriber was not cut off")
 except dbus.exceptions.DBusException as e:
     print("the subscriber:", e.get_dbus_name())
-sys.exit(0 if i < 40000 and after - before < 4096 else 1)
+sys.exit(0 if i < 40000 and (after - before < 4096 or sys.argv[4] == "asan") else 1)
 PY
 }
-ok "an Audit subscriber that never reads is cut off after 128 queued signals; the requests are answered, RSS flat" \
+ok "an Audit subscriber that never reads is cut off after 128 queued signals; the requests are answered, RSS flat (but under ASan)" \
    'slow_reader && grep -E "cutting off a connection of the admin socket: 129 replies unread" "$t/daemon.log"'
 ok "the daemon is still serving, and no cgroup outside the container changed" \
    '$admin status >/dev/null && kill -0 $daemon && [ -z "$(ls /sys/fs/cgroup/memory$G | grep -v "^e$\|^cgroup\.\|^memory\.\|^notify_on_release\|^tasks")" ]'

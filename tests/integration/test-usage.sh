@@ -50,7 +50,9 @@ for g in /m /p /c /io; do $box create $g >/dev/null && $box set $g memory.max=ma
 $box set /io io.weight=100 >/dev/null 2>&1
 
 echo "1..12"
-spawn /m python3 -c 'import time; b = bytearray(64 << 20); b[::4096] = b"x" * (len(b) // 4096); time.sleep(100000)'
+# A workload that must run in its group waits there first: spawn moves it within that time (on
+# cgroup2 memory stays charged where it was allocated, and CPU time counts where it was spent).
+spawn /m python3 -c 'import time; time.sleep(0.5); b = bytearray(64 << 20); b[::4096] = b"x" * (len(b) // 4096); time.sleep(100000)'
 wait_for 10 '[ "$(get /m memory.current)" -ge $((64 * MiB)) ]' 2>/dev/null
 ok "memory.current of /m, where a process holds 64 MiB: at least 64 MiB, and the host's file says the same" \
    'cur=$(get /m memory.current) && host=$(hostfile memory /m memory.current memory.usage_in_bytes) && echo "daemon $cur host $host" &&
@@ -63,7 +65,6 @@ ok "memory.swap.current of /m: a number, or NotSupported saying why (no swap acc
 spawn /p sleep 100000; spawn /p sleep 100000; spawn /p sleep 100000
 ok "pids.current of /p with three processes is 3, as the host's pids.current" \
    '[ "$(get /p pids.current)" = 3 ] && [ "$(hostfile pids /p pids.current pids.current)" = 3 ]'
-# A workload that must run in its group waits there first: spawn moves it within that time.
 spawn /c sh -c 'sleep 0.3; exec timeout 0.6 sh -c "while :; do :; done"'
 wait $spawned
 ok "cpu.stat of /c after 0.6 s of a busy loop: usage_usec at least 0.4 s, user + system near it, the host's number (cpuacct's, else cgroup2's)" \

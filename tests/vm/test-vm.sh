@@ -9,9 +9,14 @@
 # missing or the host is not x86-64; every step has a timeout, so a hung guest fails the lane.
 # A second boot runs the host's systemd as PID 1 (suite systemd: tests/vm/test-systemd.sh, and
 # tests/vm/test-bridge-v2.sh, the bridge in a systemd-nspawn container inside the VM).
-# Usage: test-vm.sh [SUITE...] (default: v2 and systemd). Root.
+# Usage: test-vm.sh [SUITE...] (default: v2 and systemd, or what CGD_VM_SUITES lists). Root. The
+# programs under test are those of the build directory CGD_VM_BUILD (default build; make
+# check-asan boots build-asan), relative to the repository.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
+bld=${CGD_VM_BUILD:-build}
+case $bld in */* | '' | .*) echo "test-vm.sh: CGD_VM_BUILD is a directory name of the repository, not '$bld'" >&2; exit 2 ;; esac
+[ $# -gt 0 ] || set -- ${CGD_VM_SUITES:-}
 suites=("${@:-v2}")
 [ $# -gt 0 ] || suites=(v2 systemd)
 BOOT_TIMEOUT=${CGD_VM_TIMEOUT:-900} # seconds for one boot, boot to poweroff
@@ -29,7 +34,7 @@ kver=${kernel#/boot/vmlinuz-}
 [ -d "/lib/modules/$kver/kernel" ] || skip "no modules for $kver in /lib/modules"
 busybox=$(command -v busybox) && ! ldd "$busybox" >/dev/null 2>&1 || skip "needs a static busybox (Debian package busybox-static)"
 command -v cpio >/dev/null || skip "cpio is missing"
-[ -x "$root/build/daemon/cgdelegated" ] || skip "build the tree first (make)"
+[ -x "$root/$bld/daemon/cgdelegated" ] || skip "build the tree first (make BUILD=$bld)"
 
 t=$(mktemp -d /tmp/cgd-vm.XXXXXX)
 trap '[ -n "${CGD_VM_KEEP:-}" ] && echo "# vm: kept $t" || rm -rf "$t"' EXIT
@@ -63,7 +68,7 @@ boot() {
         mkdir -p "$results"
         timeout -k 10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
                 -kernel "$kernel" -initrd "$t/initramfs.cpio.gz" \
-                -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet loglevel=3 cgd.repo=$root cgd.suite=$suite" \
+                -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet loglevel=3 cgd.repo=$root cgd.suite=$suite cgd.build=$bld" \
                 -nographic -no-reboot -nic none \
                 -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
                 -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap" \
