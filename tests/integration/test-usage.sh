@@ -50,9 +50,20 @@ for g in /m /p /c /io; do $box create $g >/dev/null && $box set $g memory.max=ma
 $box set /io io.weight=100 >/dev/null 2>&1
 
 echo "1..12"
-# A workload that must run in its group waits there first: spawn moves it within that time (on
-# cgroup2 memory stays charged where it was allocated, and CPU time counts where it was spent).
-spawn /m python3 -c 'import time; time.sleep(0.5); b = bytearray(64 << 20); b[::4096] = b"x" * (len(b) // 4096); time.sleep(100000)'
+# gated GROUP CMD...: spawn, but CMD starts only once it is in GROUP (on cgroup2 memory stays
+# charged where it was allocated, and CPU time and I/O count where they happened; a sanitized
+# cgdelegatectl under the VM's emulation takes long to move it).
+gated() {
+        local g=$1 fifo
+        shift
+        fifo=$(mktemp -u "$t/go.XXXXXX")
+        mkfifo "$fifo"
+        spawn "$g" sh -c 'read -r _ <"$0"; exec "$@"' "$fifo" "$@"
+        local r=$?
+        echo go >"$fifo" # also when the move failed: the process waits on the fifo, and must end
+        return $r
+}
+gated /m python3 -c 'import time; b = bytearray(64 << 20); b[::4096] = b"x" * (len(b) // 4096); time.sleep(100000)'
 wait_for 10 '[ "$(get /m memory.current)" -ge $((64 * MiB)) ]' 2>/dev/null
 ok "memory.current of /m, where a process holds 64 MiB: at least 64 MiB, and the host's file says the same" \
    'cur=$(get /m memory.current) && host=$(hostfile memory /m memory.current memory.usage_in_bytes) && echo "daemon $cur host $host" &&
@@ -65,7 +76,7 @@ ok "memory.swap.current of /m: a number, or NotSupported saying why (no swap acc
 spawn /p sleep 100000; spawn /p sleep 100000; spawn /p sleep 100000
 ok "pids.current of /p with three processes is 3, as the host's pids.current" \
    '[ "$(get /p pids.current)" = 3 ] && [ "$(hostfile pids /p pids.current pids.current)" = 3 ]'
-spawn /c sh -c 'sleep 0.3; exec timeout 0.6 sh -c "while :; do :; done"'
+gated /c timeout 0.6 sh -c 'while :; do :; done'
 wait $spawned
 ok "cpu.stat of /c after 0.6 s of a busy loop: usage_usec at least 0.4 s, user + system near it, the host's number (cpuacct's, else cgroup2's)" \
    'st=$(get /c cpu.stat) && echo "$st" && use=$(echo "$st" | awk "\$1 == \"usage_usec\" { print \$2 }") &&
@@ -88,7 +99,7 @@ fi
 if [ -z "$io_cmd" ]; then
         ok "io.stat # SKIP $t is on tmpfs: no block device to count" true
 else
-        spawn /io sh -c "sleep 0.3; exec $io_cmd"
+        gated /io sh -c "$io_cmd"
         wait $spawned
         ok "io.stat of /io after 8 MiB of O_DIRECT I/O: its device's line counts them ($io_col at least 8 MiB)" \
            'st=$(get /io io.stat) && echo "$st" && line=$(echo "$st" | grep "^$io_dev ") &&
