@@ -120,24 +120,34 @@ static void rates(Sample *now, const Sample *before) {
         }
 }
 
-static TopOrder sort_order;
+static TopOrder sort_order; /* qsort() takes no argument for cmp_rows() */
 
-/* Largest first (unknown last); path ascending. */
+static double known(uint64_t v) {
+        return v == USAGE_UNKNOWN ? -1 : (double) v;
+}
+
+/* What a row is sorted by: larger first, -1 when unknown (last); 0 for every row by path. */
+static double sort_key(const Row *r) {
+        switch (sort_order) {
+        case TOP_ORDER_CPU:
+                return r->cpu;
+        case TOP_ORDER_MEMORY:
+                return known(r->u.memory);
+        case TOP_ORDER_TASKS:
+                return known(r->u.pids);
+        case TOP_ORDER_IO:
+                return (r->read < 0 ? 0 : r->read) + (r->write < 0 ? 0 : r->write);
+        default:
+                return 0;
+        }
+}
+
+/* By the sort key, then by path. */
 static int cmp_rows(const void *a, const void *b) {
         const Row *x = a, *y = b;
-        double vx, vy;
-        switch (sort_order) {
-        case TOP_ORDER_CPU: vx = x->cpu, vy = y->cpu; break;
-        case TOP_ORDER_MEMORY: vx = x->u.memory == USAGE_UNKNOWN ? -1 : (double) x->u.memory,
-                               vy = y->u.memory == USAGE_UNKNOWN ? -1 : (double) y->u.memory; break;
-        case TOP_ORDER_TASKS: vx = x->u.pids == USAGE_UNKNOWN ? -1 : (double) x->u.pids,
-                              vy = y->u.pids == USAGE_UNKNOWN ? -1 : (double) y->u.pids; break;
-        case TOP_ORDER_IO: vx = (x->read < 0 ? 0 : x->read) + (x->write < 0 ? 0 : x->write),
-                           vy = (y->read < 0 ? 0 : y->read) + (y->write < 0 ? 0 : y->write); break;
-        default: vx = vy = 0;
-        }
-        if (vx != vy)
-                return vx > vy ? -1 : 1;
+        double kx = sort_key(x), ky = sort_key(y);
+        if (kx != ky)
+                return kx > ky ? -1 : 1;
         return strcmp(x->label, y->label);
 }
 
