@@ -590,6 +590,10 @@ int apply_read_usage(CgTree *t, const char *rel, UsageId id, char **ret, CgdRefu
                 k = usage_read_v1(t, rel, info, texts, ret_refusal);
                 if (k < 0)
                         return k;
+                if (id == USAGE_CPU_STAT && !texts[0] && !texts[3]) /* the times' two sources are optional */
+                        return cgd_refuse(ret_refusal, CGD_ERROR_NOT_SUPPORTED,
+                                          "cpu.stat: the container's tree includes neither the cpuacct hierarchy nor a "
+                                          "cgroup2 one, where the kernel keeps CPU time");
                 k = usage_from_v1(id, (const char *const *) texts, (unsigned long) sysconf(_SC_CLK_TCK), buf,
                                   sizeof buf);
         }
